@@ -1,0 +1,48 @@
+# msbuild: every target installs what it needs first, so each works on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help install build typecheck lint docker fixtures test test-unit test-integration demo bench clean
+
+help:
+	@echo "make demo   build the Go client/server example with msbuild and run it"
+	@echo "make test   install everything (npm packages, Docker engine, base images) and run all tests"
+	@echo "make test-unit | test-integration | bench | lint | typecheck | fixtures | build"
+
+install: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: install
+	npx tsc -p tsconfig.json
+
+typecheck: install
+	npx tsc -p tsconfig.json --noEmit
+
+lint: typecheck
+	node scripts/lint.mjs
+
+docker:
+	bash scripts/ensure-docker.sh
+
+fixtures: docker
+	bash fixtures/images/build-all.sh
+
+test: build fixtures
+	node scripts/run-tests.mjs all
+
+test-unit: build
+	node scripts/run-tests.mjs unit
+
+test-integration: build fixtures
+	node scripts/run-tests.mjs integration
+
+demo: build fixtures
+	bash scripts/demo.sh
+
+bench: build fixtures
+	node dist/bench/run.js
+
+clean:
+	rm -rf dist

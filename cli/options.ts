@@ -1,0 +1,57 @@
+// Command-line values shared by several commands: --build-arg, -f, repeatable flags.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UsageError } from './user-error.js';
+
+/** Commander reducer for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--build-arg K=V` (or `K`, which takes K from the environment, as docker does). */
+export function parseBuildArgs(values: readonly string[] = []): Map<string, string> {
+  const args = new Map<string, string>();
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals === 0) throw new UsageError(`invalid --build-arg ${JSON.stringify(value)}: the name is empty`);
+    if (equals < 0) {
+      const fromEnv = process.env[value];
+      if (fromEnv !== undefined) args.set(value, fromEnv);
+      continue;
+    }
+    args.set(value.slice(0, equals), value.slice(equals + 1));
+  }
+  return args;
+}
+
+/** `--label K=V` pairs. */
+export function parseLabels(values: readonly string[] = []): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals <= 0) throw new UsageError(`invalid --label ${JSON.stringify(value)}: expected KEY=VALUE`);
+    labels.set(value.slice(0, equals), value.slice(equals + 1));
+  }
+  return labels;
+}
+
+export interface DockerfileInput {
+  /** Path of the Dockerfile (or `-` for stdin). */
+  path: string;
+  /** Name used in messages. */
+  name: string;
+  text: string;
+}
+
+/** Reads the Dockerfile: `-f` relative to the working directory, else CONTEXT/Dockerfile. */
+export function readDockerfile(context: string, file: string | undefined): DockerfileInput {
+  const path = file === undefined ? join(context, 'Dockerfile') : file === '-' ? '-' : isAbsolute(file) ? file : resolve(file);
+  try {
+    const text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+    return { path, name: file === undefined ? 'Dockerfile' : file, text };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new UsageError(`cannot read Dockerfile ${path}: ${why}`);
+  }
+}

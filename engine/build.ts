@@ -1,0 +1,581 @@
+// msbuild as a library: `build(options)` plans a Dockerfile, runs its stages on a Docker daemon with
+// the step cache, and leaves the target image in the daemon. The Build class owns every resource a
+// build takes (containers, temp files) and releases them on success, failure and interruption.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type Docker from 'dockerode';
+import { BuildError, OutputTail, type FailedStep } from './build-error.js';
+import { explainMiss } from './cache/explain.js';
+import type { FileDigestMemo } from './cache/content-digest.js';
+import { baseKey, digestOf, stepKey } from './cache/key.js';
+import { CacheStore, defaultCacheDir, type CacheEntry, type StepInputsRecord } from './cache/store.js';
+import { loadIgnoreRules } from './context/ignore.js';
+import { ChownError } from './copy/chown.js';
+import { CopyDestinationError } from './copy/layout.js';
+import { CopyTargetError } from './copy/apply.js';
+import { SourceNotFoundError } from './copy/resolve.js';
+import { ContextFs, type SourceFs } from './copy/source-fs.js';
+import { ContainerRegistry } from './docker/container.js';
+import { checkDaemon, connectDocker, daemonMessage } from './docker/daemon.js';
+import { CommandFailedError, type ResourceLimits } from './docker/executor.js';
+import { inspectImage, readImageConfig, tagImage } from './docker/images.js';
+import { sourceLineAt } from './dockerfile/errors.js';
+import { parseDockerfile } from './dockerfile/parser.js';
+import type { BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
+import { formatPlatform } from './expand/args.js';
+import { materialize } from './image/assemble.js';
+import { cloneConfig, type ImageConfig } from './image/config.js';
+import { KnownFs } from './image/known-fs.js';
+import { withMetadataStep, type ImageState } from './image/state.js';
+import type { CopyAction, DispatchedStep } from './plan/dispatch.js';
+import { planFromAst, type BuildPlan, type StagePlan } from './plan/plan.js';
+import { CancelledError, Scheduler } from './schedule/scheduler.js';
+import type { StepContext, StepOutcome } from './steps/context.js';
+import { executeCopy, prepareCopy, type PreparedCopy, type ResolvedCopySource } from './steps/copy.js';
+import { prepareMounts } from './steps/mounts.js';
+import { executeRun } from './steps/run.js';
+import { executeWorkdir } from './steps/workdir.js';
+
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+export interface BuildOptions {
+  /** Build context directory. */
+  context: string;
+  /** Dockerfile path (default: CONTEXT/Dockerfile); relative paths are relative to the working directory. */
+  dockerfile?: string;
+  /** Dockerfile text, instead of reading `dockerfile`. */
+  dockerfileText?: string;
+  tags?: string[];
+  target?: string;
+  buildArgs?: ReadonlyMap<string, string> | Record<string, string>;
+  labels?: ReadonlyMap<string, string> | Record<string, string>;
+  platform?: string;
+  network?: 'default' | 'none' | 'host';
+  noCache?: boolean;
+  /** Stages whose steps ignore the cache. */
+  noCacheFilter?: string[];
+  cacheDir?: string;
+  jobs?: number;
+  pull?: PullPolicy;
+  iidfile?: string;
+  limits?: ResourceLimits;
+  /** `id → file path` or `id → { env }` for RUN --mount=type=secret. */
+  secrets?: ReadonlyMap<string, { file?: string; env?: string }>;
+  onEvent?: EventListener;
+  signal?: AbortSignal;
+  docker?: Docker;
+}
+
+export interface BuildResult {
+  imageId: string;
+  tags: string[];
+  summary: BuildSummary;
+  /** The target stage's final config, exactly as written. */
+  config: ImageConfig;
+  /** Final image of every stage that ran, by stage name. */
+  stageImages: Map<string, string>;
+}
+
+/** Stage result handed to stages that build on or copy from it. */
+interface StageOutcome {
+  state: ImageState;
+  key: string;
+}
+
+function toMap(value: ReadonlyMap<string, string> | Record<string, string> | undefined): Map<string, string> {
+  if (!value) return new Map();
+  return value instanceof Map ? new Map(value) : new Map(Object.entries(value));
+}
+
+function defaultJobs(): number {
+  // The daemon does the heavy lifting; a few concurrent steps keep it busy without thrashing.
+  return 4;
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const run = new Build(options);
+  return run.execute();
+}
+
+export class Build {
+  readonly id = randomBytes(6).toString('hex');
+  private readonly docker: Docker;
+  private readonly registry = new ContainerRegistry();
+  private readonly contextDir: string;
+  private readonly dockerfilePath: string | undefined;
+  private readonly store: CacheStore;
+  private tempDir = '';
+  private plan!: BuildPlan;
+  private contextFs!: SourceFs;
+  private memo: Map<string, string> = new Map();
+  private memoChanged = false;
+  private readonly started = Date.now();
+  private stepsRun = 0;
+  private stepsCached = 0;
+  private secondsSaved = 0;
+  private readonly timings = new Map<string, { start: number; end: number; deps: string[] }>();
+  private readonly stageSizes = new Map<string, number>();
+  private readonly stageImages = new Map<string, string>();
+  private readonly baseImageIds = new Map<string, string>();
+
+  constructor(private readonly options: BuildOptions) {
+    this.docker = options.docker ?? connectDocker();
+    this.contextDir = resolve(options.context);
+    this.dockerfilePath =
+      options.dockerfileText !== undefined && options.dockerfile === undefined
+        ? undefined
+        : options.dockerfile === undefined
+          ? join(this.contextDir, 'Dockerfile')
+          : isAbsolute(options.dockerfile)
+            ? options.dockerfile
+            : resolve(options.dockerfile);
+    this.store = new CacheStore(options.cacheDir ?? defaultCacheDir());
+  }
+
+  private emit(event: BuildEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  async execute(): Promise<BuildResult> {
+    try {
+      return await this.executeInner();
+    } catch (error) {
+      this.emit({ type: 'build-error', time: Date.now(), message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      await this.registry.removeAll();
+      if (this.tempDir !== '') await rm(this.tempDir, { recursive: true, force: true });
+      if (this.memoChanged) await this.store.writeJson('file-digests.json', Object.fromEntries(this.memo)).catch(() => undefined);
+    }
+  }
+
+  private async executeInner(): Promise<BuildResult> {
+    await checkDaemon(this.docker);
+    const text = this.options.dockerfileText ?? (await this.readDockerfile());
+    const fileName = this.options.dockerfile ?? 'Dockerfile';
+    const ast = parseDockerfile(text, { file: fileName });
+    const pull = this.options.pull ?? 'missing';
+    this.plan = await planFromAst(ast, {
+      file: fileName,
+      target: this.options.target,
+      buildArgs: toMap(this.options.buildArgs),
+      platform: this.options.platform,
+      resolveBaseImage: async (ref) => (await this.baseImage(ref, pull)).config,
+    });
+    for (const arg of this.plan.unusedBuildArgs) {
+      this.emit({ type: 'warning', time: Date.now(), message: `build arg ${arg} was given but no stage declares it (ARG ${arg})` });
+    }
+    this.tempDir = await mkdtemp(join(tmpdir(), `msbuild-${this.id}-`));
+    this.contextFs = new ContextFs(this.contextDir, await loadIgnoreRules(this.contextDir, this.dockerfilePath));
+    this.memo = new Map(Object.entries((await this.store.readJson<Record<string, string>>('file-digests.json')) ?? {}));
+    const jobs = this.options.jobs ?? defaultJobs();
+    this.emit({
+      type: 'build-start',
+      time: Date.now(),
+      buildId: this.id,
+      target: this.plan.target.displayName,
+      jobs,
+      stages: this.plan.stages.map((stage) => ({
+        name: stage.node.displayName,
+        index: stage.node.index,
+        dependsOn: [...new Set(stage.node.dependencies.map((d) => this.plan.graph.stages[d.stage].displayName))],
+        steps: stage.steps.filter((s) => s.counted).length,
+      })),
+    });
+
+    const scheduler = new Scheduler<StageOutcome>(jobs, this.options.signal);
+    const runners = this.plan.stages.map((stage) =>
+      this.runStage(stage, scheduler).then(
+        (outcome) => scheduler.stageDone(stage.node.index, outcome),
+        (error: unknown) => {
+          scheduler.cancel(error);
+          scheduler.stageFailed(stage.node.index, error);
+        },
+      ),
+    );
+    await Promise.all(runners);
+    if (scheduler.failure !== undefined) throw this.reportable(scheduler.failure);
+    const target = await scheduler.waitForStage(this.plan.target.index);
+    return this.finish(target.state);
+  }
+
+  private async readDockerfile(): Promise<string> {
+    try {
+      return await readFile(this.dockerfilePath as string, 'utf8');
+    } catch (error) {
+      throw new BuildError(`cannot read Dockerfile ${this.dockerfilePath}: ${(error as Error).message}`);
+    }
+  }
+
+  private readonly baseImages = new Map<string, Promise<{ id: string; config: ImageConfig }>>();
+
+  /** A base (or COPY --from) image by reference: its ID and config, pulled per the policy. */
+  private baseImage(ref: string, pull: PullPolicy): Promise<{ id: string; config: ImageConfig }> {
+    let pending = this.baseImages.get(ref);
+    if (!pending) {
+      pending = this.resolveImage(ref, pull);
+      this.baseImages.set(ref, pending);
+    }
+    return pending;
+  }
+
+  private async resolveImage(ref: string, pull: PullPolicy): Promise<{ id: string; config: ImageConfig }> {
+    let found = pull === 'always' ? undefined : await readImageConfig(this.docker, ref);
+    if (!found && pull !== 'never') {
+      await this.pullImage(ref);
+      found = await readImageConfig(this.docker, ref);
+    }
+    if (!found) {
+      const stages = [...this.plan?.graph.byName.keys() ?? []];
+      const hint = stages.length > 0 ? ` (stages in this Dockerfile: ${stages.join(', ')})` : '';
+      throw new BuildError(`image "${ref}" is not in the daemon and was not pulled (--pull=never); it is not a stage name either${hint}`);
+    }
+    this.baseImageIds.set(ref, found.id);
+    return found;
+  }
+
+  private async pullImage(ref: string): Promise<void> {
+    try {
+      const stream = await this.docker.pull(ref);
+      await new Promise<void>((resolvePull, reject) => {
+        this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolvePull()));
+      });
+    } catch (error) {
+      const stages = [...(this.plan?.graph.byName.keys() ?? [])];
+      const hint = stages.length > 0 ? `; it is not a stage of this Dockerfile either (stages: ${stages.join(', ')})` : '';
+      throw new BuildError(`cannot pull image "${ref}": ${daemonMessage(error)}${hint}`);
+    }
+  }
+
+  private stepRef(stage: StagePlan, step: DispatchedStep | undefined, index: number, total: number): StepRef {
+    return {
+      id: `${stage.node.index}.${index}`,
+      stage: stage.node.displayName,
+      stageIndex: stage.node.index,
+      index,
+      total,
+      name: step ? step.displayText : `FROM ${stage.node.baseName}`,
+      line: step ? step.instruction.range.start.line : stage.node.definition.from.range.start.line,
+    };
+  }
+
+  private failedStep(ref: StepRef): FailedStep {
+    return {
+      label: `[${ref.stage} ${ref.index}/${ref.total}] ${ref.name}`,
+      file: this.plan.ast.file,
+      line: ref.line,
+      sourceLine: sourceLineAt(this.plan.ast.source, ref.line),
+    };
+  }
+
+  /** Turns a failure into the error the user sees (cancellations point at the real failure). */
+  private reportable(error: unknown): Error {
+    if (error instanceof Error) return error;
+    return new BuildError(String(error));
+  }
+
+  private async startState(stage: StagePlan, scheduler: Scheduler<StageOutcome>): Promise<StageOutcome> {
+    const base = stage.node.base;
+    const platform = formatPlatform(this.plan.platform);
+    if (base.kind === 'stage') {
+      const parent = await scheduler.waitForStage(base.stage);
+      const config = cloneConfig(stage.start.config);
+      config.rootfs = parent.state.config.rootfs;
+      config.history = parent.state.config.history;
+      return { state: { ...parent.state, config, imageId: undefined, knownFs: parent.state.knownFs?.clone() }, key: parent.key };
+    }
+    if (base.kind === 'scratch') {
+      return {
+        state: { config: cloneConfig(stage.start.config), knownFs: new KnownFs() },
+        key: baseKey({ kind: 'scratch' }, platform),
+      };
+    }
+    const image = await this.baseImage(base.ref, this.options.pull ?? 'missing');
+    return {
+      state: { config: cloneConfig(stage.start.config), layerImageId: image.id },
+      key: baseKey({ kind: 'image', id: image.id }, platform),
+    };
+  }
+
+  private context(signal: AbortSignal, onLog: (stream: 'stdout' | 'stderr', text: string) => void): StepContext {
+    return {
+      docker: this.docker,
+      registry: this.registry,
+      buildId: this.id,
+      tempDir: this.tempDir,
+      network: this.options.network ?? 'default',
+      limits: this.options.limits ?? {},
+      signal,
+      log: onLog,
+    };
+  }
+
+  private stepIdentity(stage: StagePlan, index: number): string {
+    return digestOf({ context: this.contextDir, dockerfile: this.dockerfilePath ?? '(inline)', stage: stage.node.displayName, index });
+  }
+
+  private memoView(): FileDigestMemo {
+    return {
+      get: (identity) => this.memo.get(identity),
+      set: (identity, digest) => {
+        this.memo.set(identity, digest);
+        this.memoChanged = true;
+      },
+    };
+  }
+
+  private async copySource(action: CopyAction, scheduler: Scheduler<StageOutcome>): Promise<ResolvedCopySource> {
+    const source = action.source;
+    if (source.kind === 'context') return { kind: 'context', fs: this.contextFs };
+    if (source.kind === 'stage') {
+      const outcome = await scheduler.waitForStage(source.stage);
+      const state = await materialize(this.docker, outcome.state);
+      const image = state.imageId as string;
+      return { kind: 'image', image, description: `stage ${this.plan.graph.stages[source.stage].displayName}` };
+    }
+    const image = await this.baseImage(source.ref, this.options.pull ?? 'missing');
+    return { kind: 'image', image: image.id, description: `image ${source.ref}` };
+  }
+
+  private async cachedState(key: string, stage: StagePlan): Promise<CacheEntry | undefined> {
+    if (this.options.noCache) return undefined;
+    if (this.options.noCacheFilter?.includes(stage.node.displayName) || this.options.noCacheFilter?.includes(stage.node.name)) return undefined;
+    const entry = await this.store.get(key);
+    if (!entry) return undefined;
+    if (!(await inspectImage(this.docker, entry.imageId))) {
+      // The image was removed from the daemon (docker image prune): a miss, and a stale entry less.
+      await this.store.remove(key);
+      return undefined;
+    }
+    await this.store.touch(key);
+    return entry;
+  }
+
+  private async runStage(stage: StagePlan, scheduler: Scheduler<StageOutcome>): Promise<StageOutcome> {
+    const counted = stage.steps.filter((s) => s.counted).length;
+    const fromImage = stage.node.base.kind === 'image';
+    const total = counted + (fromImage ? 1 : 0);
+    let index = 0;
+    const stageStart = Date.now();
+    let current: StageOutcome;
+    if (fromImage) {
+      const ref = this.stepRef(stage, undefined, ++index, total);
+      this.emit({ type: 'step-start', time: Date.now(), step: ref });
+      current = await this.startState(stage, scheduler);
+      this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds: (Date.now() - stageStart) / 1000, layerSize: 0 });
+      this.timings.set(ref.id, { start: stageStart, end: Date.now(), deps: [] });
+    } else {
+      current = await this.startState(stage, scheduler);
+    }
+    // Known only now: startState waited for the base stage.
+    let previousStepId: string | undefined = fromImage
+      ? `${stage.node.index}.1`
+      : stage.node.base.kind === 'stage'
+        ? this.lastStepOf(stage.node.base.stage)
+        : undefined;
+    for (const step of stage.steps) {
+      scheduler.throwIfCancelled();
+      const time = new Date();
+      if (!step.counted || step.action.kind === 'config') {
+        current = {
+          state: withMetadataStep(current.state, step.configAfter, step.history, time, undefined),
+          key: stepKey(current.key, step),
+        };
+        if (!step.counted) continue;
+      }
+      const ref = this.stepRef(stage, step, ++index, total);
+      if (step.action.kind === 'config') {
+        // A counted step with nothing to do (WORKDIR /): report it as done at once.
+        this.emit({ type: 'step-start', time: Date.now(), step: ref });
+        this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds: 0, layerSize: 0 });
+        continue;
+      }
+      const deps = previousStepId ? [previousStepId] : [];
+      current = await this.runLayerStep(stage, step, ref, current, scheduler, time, deps);
+      previousStepId = ref.id;
+    }
+    const finalState = await materialize(this.docker, current.state);
+    const size = (await inspectImage(this.docker, finalState.imageId as string))?.size ?? 0;
+    this.stageSizes.set(stage.node.displayName, size);
+    this.stageImages.set(stage.node.displayName, finalState.imageId as string);
+    this.lastSteps.set(stage.node.index, previousStepId ?? '');
+    this.emit({ type: 'stage-done', time: Date.now(), stage: stage.node.displayName, stageIndex: stage.node.index, imageId: finalState.imageId as string, size });
+    return { state: finalState, key: current.key };
+  }
+
+  private readonly lastSteps = new Map<number, string>();
+
+  private lastStepOf(stageIndex: number): string {
+    return this.lastSteps.get(stageIndex) ?? `${stageIndex}.0`;
+  }
+
+  private async runLayerStep(
+    stage: StagePlan,
+    step: DispatchedStep,
+    ref: StepRef,
+    current: StageOutcome,
+    scheduler: Scheduler<StageOutcome>,
+    time: Date,
+    deps: string[],
+  ): Promise<StageOutcome> {
+    const action = step.action;
+    const started = Date.now();
+    let prepared: PreparedCopy | undefined;
+    const tail = new OutputTail(20);
+    const onLog = (stream: 'stdout' | 'stderr', text: string) => {
+      tail.push(text);
+      this.emit({ type: 'step-log', time: Date.now(), stepId: ref.id, stream, text });
+    };
+    const context = this.context(scheduler.signal, onLog);
+    const inputs: StepInputsRecord = { key: '', parentKey: current.key, instruction: step.displayText, time: time.toISOString() };
+    try {
+      let key: string;
+      if (action.kind === 'copy') {
+        const source = await this.copySource(action, scheduler);
+        if (action.source.kind === 'stage') deps.push(this.lastStepOf(action.source.stage));
+        this.emit({ type: 'step-start', time: Date.now(), step: ref });
+        prepared = await prepareCopy(context, action, source, source.kind === 'context' ? this.memoView() : undefined, time);
+        key = stepKey(current.key, step, { contentDigest: prepared.digest.digest });
+        if (prepared.digest.files.size <= 5000) inputs.files = Object.fromEntries(prepared.digest.files);
+        else inputs.filesDigest = prepared.digest.digest;
+      } else {
+        this.emit({ type: 'step-start', time: Date.now(), step: ref });
+        key = stepKey(current.key, step);
+        if (action.kind === 'run') inputs.env = [...action.env].sort();
+      }
+      if (stage.node.base.kind === 'image' && ref.index === 2) inputs.baseImage = this.baseImageIds.get(stage.node.base.ref);
+      inputs.key = key;
+      const identity = this.stepIdentity(stage, ref.index);
+      const hit = await this.cachedState(key, stage);
+      if (hit) {
+        this.stepsCached++;
+        this.secondsSaved += hit.seconds;
+        this.emit({ type: 'step-cached', time: Date.now(), step: ref, savedSeconds: hit.seconds });
+        this.timings.set(ref.id, { start: started, end: Date.now(), deps });
+        return { state: this.stateFromEntry(hit), key };
+      }
+      const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
+      this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
+      const outcome = await scheduler.run(key, async (signal): Promise<StepOutcome> => {
+        const stepContext = { ...context, signal };
+        if (action.kind === 'run') {
+          const mounts = await prepareMounts(stepContext, action, this.plan, (index) => scheduler.waitForStage(index).then((o) => o.state), {
+            contextDir: this.contextDir,
+            secrets: this.options.secrets ?? new Map(),
+          });
+          try {
+            return await executeRun(stepContext, step, action, current.state, mounts, time);
+          } finally {
+            await mounts.release();
+          }
+        }
+        if (action.kind === 'copy') return executeCopy(stepContext, step, action, prepared as PreparedCopy, current.state, time);
+        if (action.kind === 'workdir') return executeWorkdir(stepContext, step, action, current.state, time);
+        throw new Error('internal: a config step has no execution');
+      });
+      const seconds = (Date.now() - started) / 1000;
+      this.stepsRun++;
+      const state = outcome.state.imageId === undefined ? await materialize(this.docker, outcome.state) : outcome.state;
+      await this.store.put({
+        key,
+        imageId: state.imageId as string,
+        config: state.config,
+        stage: stage.node.displayName,
+        step: step.displayText,
+        seconds,
+        layerSize: outcome.layerSize,
+        created: new Date().toISOString(),
+        ...(state.knownFs ? { knownFs: state.knownFs.toJSON() } : {}),
+        inputs,
+      });
+      await this.store.recordInputs(identity, inputs);
+      this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds, layerSize: outcome.layerSize });
+      this.timings.set(ref.id, { start: started, end: Date.now(), deps });
+      return { state, key };
+    } catch (error) {
+      const cancelled = error instanceof CancelledError || (scheduler.signal.aborted && scheduler.failure !== error);
+      const failure = cancelled ? error : this.stepError(error, ref, tail);
+      this.emit({
+        type: 'step-error',
+        time: Date.now(),
+        stepId: ref.id,
+        message: failure instanceof Error ? failure.message : String(failure),
+        cancelled,
+      });
+      throw failure;
+    } finally {
+      await prepared?.dispose();
+    }
+  }
+
+  private stateFromEntry(entry: CacheEntry): ImageState {
+    return {
+      config: entry.config,
+      imageId: entry.imageId,
+      parentConfig: entry.config,
+      layerImageId: entry.config.rootfs.diff_ids.length > 0 ? entry.imageId : undefined,
+      ...(entry.knownFs ? { knownFs: new KnownFs(entry.knownFs) } : {}),
+    };
+  }
+
+  /** The error for a step that failed: named after the step, with its last output lines. */
+  private stepError(error: unknown, ref: StepRef, tail: OutputTail): Error {
+    const step = this.failedStep(ref);
+    if (error instanceof BuildError) return error;
+    if (error instanceof CommandFailedError) {
+      return new BuildError(`process "${error.argv.join(' ')}" did not complete successfully: exit code ${error.exitCode}`, step, tail.tail, error.exitCode);
+    }
+    if (error instanceof SourceNotFoundError || error instanceof ChownError || error instanceof CopyDestinationError || error instanceof CopyTargetError) {
+      return new BuildError(error.message, step);
+    }
+    const message = error instanceof Error ? daemonMessage(error) : String(error);
+    return new BuildError(message, step, tail.tail);
+  }
+
+  private async finish(target: ImageState): Promise<BuildResult> {
+    let state = target;
+    const labels = toMap(this.options.labels);
+    if (labels.size > 0) {
+      const config = cloneConfig(state.config);
+      config.config.Labels = { ...(config.config.Labels ?? {}), ...Object.fromEntries(labels) };
+      state = await materialize(this.docker, { ...state, config, imageId: undefined });
+    }
+    const imageId = state.imageId as string;
+    const tags = this.options.tags ?? [];
+    for (const tag of tags) await tagImage(this.docker, imageId, tag);
+    if (this.options.iidfile) await writeFile(this.options.iidfile, imageId);
+    const imageSize = (await inspectImage(this.docker, imageId))?.size ?? 0;
+    const summary: BuildSummary = {
+      imageId,
+      tags,
+      seconds: (Date.now() - this.started) / 1000,
+      stepsRun: this.stepsRun,
+      stepsCached: this.stepsCached,
+      secondsSaved: this.secondsSaved,
+      imageSize,
+      stageSizes: this.plan.stages
+        .filter((s) => s.node.index !== this.plan.target.index)
+        .map((s) => ({ stage: s.node.displayName, size: this.stageSizes.get(s.node.displayName) ?? 0 })),
+      criticalPath: this.criticalPath(),
+    };
+    this.emit({ type: 'build-done', time: Date.now(), summary });
+    return { imageId, tags, summary, config: state.config, stageImages: this.stageImages };
+  }
+
+  /** The chain of steps that ends last, following each step's latest-finishing dependency. */
+  private criticalPath(): string[] {
+    let latest: string | undefined;
+    for (const [id, timing] of this.timings) if (!latest || timing.end > (this.timings.get(latest)?.end ?? 0)) latest = id;
+    const path: string[] = [];
+    const seen = new Set<string>();
+    while (latest && !seen.has(latest)) {
+      seen.add(latest);
+      path.unshift(latest);
+      const deps: string[] = this.timings.get(latest)?.deps ?? [];
+      latest = deps.filter((d) => this.timings.has(d)).sort((a, b) => (this.timings.get(b)?.end ?? 0) - (this.timings.get(a)?.end ?? 0))[0];
+    }
+    return path;
+  }
+}

@@ -1,0 +1,61 @@
+// Content digests of what a COPY/ADD reads: every path, type, mode, owner, link target and file body
+// (never mtimes), streamed through sha256 so large files need no memory; bodies of unchanged context
+// files are not read twice thanks to a memo keyed by inode, size and change times.
+import { createHash } from 'node:crypto';
+import type { CopyItem } from '../copy/resolve.js';
+import { walkItem } from '../copy/resolve.js';
+import type { SourceFs, SourceNode } from '../copy/source-fs.js';
+import { digestOf } from './key.js';
+
+/** Remembers file digests by a stable identity (see SourceFs.identity). */
+export interface FileDigestMemo {
+  get(identity: string): string | undefined;
+  set(identity: string, digest: string): void;
+}
+
+export async function fileDigest(fs: SourceFs, path: string, memo?: FileDigestMemo): Promise<string> {
+  const identity = memo && fs.identity ? await fs.identity(path) : undefined;
+  if (identity !== undefined) {
+    const known = memo?.get(identity);
+    if (known) return known;
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of fs.open(path)) hash.update(chunk as Buffer);
+  const digest = `sha256:${hash.digest('hex')}`;
+  if (identity !== undefined) memo?.set(identity, digest);
+  return digest;
+}
+
+function describe(node: SourceNode, content?: string): string {
+  return [node.type, node.mode.toString(8), node.uid, node.gid, node.linkname ?? '', content ?? '', JSON.stringify(node.pax ?? {})].join(' ');
+}
+
+export interface ContentDigest {
+  digest: string;
+  /** Per-file digests (`argument/relative path` → description digest), for cache-miss explanations. */
+  files: Map<string, string>;
+}
+
+/** Digest of everything the items make a copy read, in a fixed order. */
+export async function contentDigestOf(
+  items: ReadonlyArray<{ fs: SourceFs; item: CopyItem }>,
+  excludes: readonly string[],
+  memo?: FileDigestMemo,
+): Promise<ContentDigest> {
+  const files = new Map<string, string>();
+  const lines: string[] = [];
+  for (const { fs, item } of items) {
+    const rootContent = item.root.type === 'file' ? await fileDigest(fs, item.path, memo) : undefined;
+    const rootLine = describe(item.root, rootContent);
+    const label = item.name === '' ? item.argument : item.name;
+    lines.push(`${label}\t${rootLine}`);
+    files.set(label, digestOf(rootLine));
+    for await (const walked of walkItem(fs, item, excludes)) {
+      const content = walked.node.type === 'file' ? await fileDigest(fs, walked.sourcePath, memo) : undefined;
+      const line = describe(walked.node, content);
+      lines.push(`${label}/${walked.relative}\t${line}`);
+      files.set(`${label}/${walked.relative}`, digestOf(line));
+    }
+  }
+  return { digest: digestOf(lines), files };
+}

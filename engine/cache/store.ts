@@ -1,0 +1,156 @@
+// The on-disk cache index: one JSON file per entry (key → image and its exact config), written by
+// rename so concurrent msbuild processes never see or leave a half-written entry.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ImageConfig } from '../image/config.js';
+import type { KnownEntry } from '../image/known-fs.js';
+
+/** What a step read when it ran, kept so a later miss can say what changed. */
+export interface StepInputsRecord {
+  key: string;
+  parentKey: string;
+  /** The instruction as it ran (expanded). */
+  instruction: string;
+  /** Environment and args the step saw (RUN), `KEY=value`. */
+  env?: string[];
+  /** Files read (COPY/ADD): path → digest of path, type, mode, owner and content. */
+  files?: Record<string, string>;
+  /** When the file list was too long to keep, its overall digest. */
+  filesDigest?: string;
+  /** Base image ID, for a stage's first step. */
+  baseImage?: string;
+  time: string;
+}
+
+export interface CacheEntry {
+  key: string;
+  imageId: string;
+  config: ImageConfig;
+  stage: string;
+  /** Step as progress shows it, e.g. `RUN go build ...`. */
+  step: string;
+  /** Seconds the step took to run (what a hit saves). */
+  seconds: number;
+  /** Bytes the step's layer adds. */
+  layerSize: number;
+  created: string;
+  /** Known filesystem of scratch stages, so later COPYs need no container. */
+  knownFs?: Array<[string, KnownEntry]>;
+  inputs?: StepInputsRecord;
+}
+
+export interface StoredEntry extends CacheEntry {
+  /** Last time a build used the entry (the file's mtime). */
+  lastUsed: Date;
+}
+
+/** `$XDG_CACHE_HOME/msbuild`, else `~/.cache/msbuild`. */
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME !== '' ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'msbuild');
+}
+
+/** Writes `data` to `path` atomically: a temporary file in the same directory, then rename. */
+export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+const hex = (key: string) => key.replace(/^sha256:/, '');
+
+export class CacheStore {
+  constructor(readonly dir: string) {}
+
+  private entryPath(key: string): string {
+    const id = hex(key);
+    return join(this.dir, 'entries', id.slice(0, 2), `${id}.json`);
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(this.entryPath(key), 'utf8')) as CacheEntry;
+      return entry.key === key ? entry : undefined;
+    } catch {
+      // Missing, or unreadable: either way a miss (never an error for the build).
+      return undefined;
+    }
+  }
+
+  async put(entry: CacheEntry): Promise<void> {
+    await writeFileAtomic(this.entryPath(entry.key), JSON.stringify(entry));
+  }
+
+  /** Marks an entry as used now (its mtime), for `cache ls` and LRU pruning. */
+  async touch(key: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.entryPath(key), now, now).catch(() => undefined);
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.entryPath(key), { force: true });
+  }
+
+  async list(): Promise<StoredEntry[]> {
+    const root = join(this.dir, 'entries');
+    let shards: string[];
+    try {
+      shards = await readdir(root);
+    } catch {
+      return [];
+    }
+    const entries: StoredEntry[] = [];
+    const { stat } = await import('node:fs/promises');
+    for (const shard of shards) {
+      for (const name of await readdir(join(root, shard)).catch(() => [] as string[])) {
+        if (!name.endsWith('.json')) continue;
+        const path = join(root, shard, name);
+        try {
+          const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+          entries.push({ ...(JSON.parse(text) as CacheEntry), lastUsed: info.mtime });
+        } catch {
+          continue;
+        }
+      }
+    }
+    return entries;
+  }
+
+  private stepPath(identity: string): string {
+    return join(this.dir, 'steps', `${hex(identity)}.json`);
+  }
+
+  /** The inputs the step with this identity (context, Dockerfile, stage, position) had last time. */
+  async lastInputs(identity: string): Promise<StepInputsRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.stepPath(identity), 'utf8')) as StepInputsRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async recordInputs(identity: string, inputs: StepInputsRecord): Promise<void> {
+    await writeFileAtomic(this.stepPath(identity), JSON.stringify(inputs));
+  }
+
+  /** A small persistent key/value file (e.g. the file digest memo). */
+  async readJson<T>(name: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir, name), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await writeFileAtomic(join(this.dir, name), JSON.stringify(value));
+  }
+}

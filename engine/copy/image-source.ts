@@ -1,0 +1,173 @@
+// COPY --from sources: paths fetched from an image (through a container that never starts), kept in a
+// temporary directory with their tar metadata (owner, mode, links) so the copy sees them as the image has them.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tarStream from 'tar-stream';
+import type { SourceFs, SourceNode } from './source-fs.js';
+
+/** Paths of an image made readable as a SourceFs. Owns a temporary directory: call `dispose()`. */
+export class ImageSourceFs implements SourceFs {
+  private readonly nodes = new Map<string, SourceNode>();
+  private readonly children = new Map<string, Set<string>>();
+  private constructor(
+    readonly description: string,
+    private readonly dir: string,
+  ) {
+    this.nodes.set('', { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: 0 });
+  }
+
+  static async create(description: string): Promise<ImageSourceFs> {
+    return new ImageSourceFs(description, await mkdtemp(join(tmpdir(), 'msbuild-from-')));
+  }
+
+  private addNode(path: string, node: SourceNode): void {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const ancestor = parts.slice(0, i).join('/');
+      if (!this.nodes.has(ancestor)) this.nodes.set(ancestor, { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: 0 });
+      this.childrenOf(parts.slice(0, i - 1).join('/')).add(parts[i - 1]);
+    }
+    this.childrenOf(parts.slice(0, -1).join('/')).add(parts[parts.length - 1]);
+    this.nodes.set(path, node);
+  }
+
+  private childrenOf(path: string): Set<string> {
+    let set = this.children.get(path);
+    if (!set) {
+      set = new Set();
+      this.children.set(path, set);
+    }
+    return set;
+  }
+
+  /**
+   * Adds the entries of a `GET /archive?path=P` tar: its top entry is P's base name, so entries are
+   * placed under P's parent directory.
+   */
+  async addArchive(requestedPath: string, archive: Readable): Promise<void> {
+    const parent = posix.dirname(posix.normalize(`/${requestedPath}`)).replace(/^\/+/, '');
+    const extract = tarStream.extract();
+    const done = new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, entry, next) => {
+        const name = posix.normalize(`/${header.name}`).replace(/^\/+|\/+$/g, '');
+        const path = parent === '' ? name : `${parent}/${name}`;
+        const finish = (error?: unknown) => {
+          if (error) {
+            reject(error);
+            return;
+          }
+          next();
+        };
+        const node: SourceNode = {
+          type: header.type === 'directory' ? 'directory' : header.type === 'symlink' ? 'symlink' : 'file',
+          mode: (header.mode ?? 0o644) & 0o7777,
+          uid: header.uid ?? 0,
+          gid: header.gid ?? 0,
+          mtime: header.mtime ?? new Date(0),
+          size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
+          ...(header.type === 'symlink' ? { linkname: header.linkname ?? '' } : {}),
+          ...(header.pax ? { pax: paxToKeep(header.pax as Record<string, string>) } : {}),
+        };
+        if (name === '') {
+          entry.resume();
+          entry.on('end', () => finish());
+          return;
+        }
+        if (header.type === 'link') {
+          // A hard link inside the archive: a copy of the file it links to.
+          const targetName = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
+          const target = parent === '' ? targetName : `${parent}/${targetName}`;
+          const linked = this.nodes.get(target);
+          entry.resume();
+          entry.on('end', () => {
+            if (linked) {
+              this.addNode(path, { ...linked, mtime: node.mtime });
+              this.hostCopies.set(path, target);
+            }
+            finish();
+          });
+          return;
+        }
+        if (node.type !== 'file') {
+          this.addNode(path, node);
+          entry.resume();
+          entry.on('end', () => finish());
+          return;
+        }
+        const hostPath = join(this.dir, path);
+        mkdir(posix.dirname(hostPath), { recursive: true })
+          .then(() => pipeline(entry, createWriteStream(hostPath)))
+          .then(() => {
+            this.addNode(path, node);
+            finish();
+          })
+          .catch(finish);
+      });
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+    });
+    archive.on('error', (error) => extract.destroy(error));
+    archive.pipe(extract);
+    await done;
+  }
+
+  /** Hard-linked paths → the path whose bytes they share. */
+  private readonly hostCopies = new Map<string, string>();
+
+  async lstat(path: string): Promise<SourceNode | undefined> {
+    return this.nodes.get(posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, ''));
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const clean = posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, '');
+    return [...(this.children.get(clean) ?? [])].sort();
+  }
+
+  open(path: string): Readable {
+    const clean = posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, '');
+    return createReadStream(join(this.dir, this.hostCopies.get(clean) ?? clean));
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Extended attributes and capabilities travel with files; other PAX records are tar bookkeeping. */
+function paxToKeep(pax: Record<string, string>): Record<string, string> | undefined {
+  const kept = Object.entries(pax).filter(([key]) => key.startsWith('SCHILY.xattr.') || key.startsWith('LIBARCHIVE.xattr.'));
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
+/** Files given inline by heredocs (`COPY <<EOF /dest`): mode 0644, owned by root. */
+export class InlineSourceFs implements SourceFs {
+  readonly description = 'heredoc';
+  private readonly files: Map<string, Buffer>;
+
+  constructor(
+    files: ReadonlyArray<{ name: string; data: string }>,
+    private readonly mtime: Date,
+  ) {
+    this.files = new Map(files.map((f) => [f.name, Buffer.from(f.data, 'utf8')]));
+  }
+
+  async lstat(path: string): Promise<SourceNode | undefined> {
+    const clean = posix.normalize(`/${path}`).replace(/^\/+/, '');
+    if (clean === '') return { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: this.mtime, size: 0 };
+    const data = this.files.get(clean);
+    return data ? { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: this.mtime, size: data.length } : undefined;
+  }
+
+  async readdir(): Promise<string[]> {
+    return [...this.files.keys()].sort();
+  }
+
+  open(path: string): Readable {
+    const data = this.files.get(posix.normalize(`/${path}`).replace(/^\/+/, '')) ?? Buffer.alloc(0);
+    return Readable.from([data]);
+  }
+}

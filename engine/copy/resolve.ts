@@ -1,0 +1,159 @@
+// Resolves COPY/ADD source arguments against a source filesystem with BuildKit's rules: paths are
+// confined to the source root (`../x` is `/x`), wildcards match whole relative paths, a symlinked
+// source is followed (inside the root), and directories are walked without following links.
+import { posix } from 'node:path';
+import { hasWildcard, matchPath } from './pattern.js';
+import type { SourceFs, SourceNode } from './source-fs.js';
+
+/** One source argument (or one wildcard match), resolved. */
+export interface CopyItem {
+  /** Name a file gets when copied into a directory: the source's base name as written or matched. */
+  name: string;
+  /** Path of the resolved (symlink-free) root in the source filesystem. */
+  path: string;
+  /** The source argument it came from, for messages. */
+  argument: string;
+  root: SourceNode;
+}
+
+export interface WalkedNode {
+  /** Path relative to the item's root, never empty. */
+  relative: string;
+  /** Path in the source filesystem (to open file bodies). */
+  sourcePath: string;
+  node: SourceNode;
+}
+
+/** A COPY source that does not exist (or is excluded by .dockerignore). */
+export class SourceNotFoundError extends Error {
+  override readonly name = 'SourceNotFoundError';
+  constructor(
+    readonly argument: string,
+    readonly where: string,
+  ) {
+    super(
+      where === 'build context'
+        ? `"${argument}" not found in the build context (or excluded by .dockerignore)`
+        : `"${argument}" not found in ${where}`,
+    );
+  }
+}
+
+/** `../a/./b/` → `a/b`: BuildKit normalizes sources against `/`, which keeps them inside the root. */
+export function cleanSourcePath(source: string): string {
+  return posix.normalize(`/${source}`).replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+const maxSymlinkHops = 255;
+
+/** Follows symlinks in every component of `path` as if the source root were `/`. */
+export async function followPath(fs: SourceFs, path: string): Promise<{ path: string; node: SourceNode } | undefined> {
+  let hops = 0;
+  let pending = path === '' ? [] : path.split('/');
+  let resolved: string[] = [];
+  let node = await fs.lstat('');
+  while (pending.length > 0) {
+    const part = pending.shift() as string;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      resolved.pop();
+      node = await fs.lstat(resolved.join('/'));
+      continue;
+    }
+    const candidate = [...resolved, part].join('/');
+    const found = await fs.lstat(candidate);
+    if (!found) return undefined;
+    if (found.type === 'symlink') {
+      if (++hops > maxSymlinkHops) throw new Error(`too many levels of symbolic links at ${candidate}`);
+      const target = found.linkname ?? '';
+      if (target.startsWith('/')) resolved = [];
+      pending = [...target.split('/'), ...pending];
+      continue;
+    }
+    resolved.push(part);
+    node = found;
+  }
+  return node ? { path: resolved.join('/'), node } : undefined;
+}
+
+/** Resolves every source argument; wildcards that match nothing give nothing (BuildKit allows it). */
+export async function resolveSources(fs: SourceFs, sources: readonly string[]): Promise<CopyItem[]> {
+  const items: CopyItem[] = [];
+  for (const argument of sources) {
+    const clean = cleanSourcePath(argument);
+    if (hasWildcard(clean)) {
+      for (const match of await matchWildcard(fs, clean)) {
+        const followed = await followPath(fs, match);
+        if (followed) items.push({ name: posix.basename(match), path: followed.path, argument, root: followed.node });
+      }
+      continue;
+    }
+    const followed = await followPath(fs, clean);
+    if (!followed) throw new SourceNotFoundError(argument, fs.description);
+    items.push({ name: clean === '' ? '' : posix.basename(clean), path: followed.path, argument, root: followed.node });
+  }
+  return items;
+}
+
+/** Paths (relative to the root) matching `pattern`, not descending into matched directories. */
+async function matchWildcard(fs: SourceFs, pattern: string): Promise<string[]> {
+  // Start walking at the longest wildcard-free directory prefix.
+  const parts = pattern.split('/');
+  const fixed: string[] = [];
+  for (const part of parts) {
+    if (hasWildcard(part)) break;
+    fixed.push(part);
+  }
+  const depth = parts.length;
+  const matches: string[] = [];
+  const visit = async (dir: string, level: number): Promise<void> => {
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = dir === '' ? name : `${dir}/${name}`;
+      if (matchPath(pattern, path)) {
+        if (await fs.lstat(path)) matches.push(path);
+        continue;
+      }
+      if (level + 1 >= depth) continue;
+      const node = await fs.lstat(path);
+      if (node?.type === 'directory') await visit(path, level + 1);
+    }
+  };
+  const start = fixed.slice(0, Math.min(fixed.length, depth - 1)).join('/');
+  const startNode = await followPath(fs, start);
+  if (startNode?.node.type === 'directory') await visit(startNode.path, start === '' ? 0 : start.split('/').length);
+  return matches;
+}
+
+/** Every node under a directory item, parents before children, in name order; links are not followed. */
+export async function* walkItem(fs: SourceFs, item: CopyItem, excludes: readonly string[] = []): AsyncGenerator<WalkedNode> {
+  if (item.root.type !== 'directory') return;
+  const excluded = (relative: string) => excludes.some((pattern) => matchPath(cleanSourcePath(pattern), relative) || matchesPrefix(pattern, relative));
+  async function* visit(sourceDir: string, relativeDir: string): AsyncGenerator<WalkedNode> {
+    for (const name of await fs.readdir(sourceDir)) {
+      const sourcePath = sourceDir === '' ? name : `${sourceDir}/${name}`;
+      const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
+      if (excluded(relative)) continue;
+      const node = await fs.lstat(sourcePath);
+      if (!node) continue;
+      yield { relative, sourcePath, node };
+      if (node.type === 'directory') yield* visit(sourcePath, relative);
+    }
+  }
+  yield* visit(item.path, '');
+}
+
+/** `--exclude=dir` also excludes what is under `dir`. */
+function matchesPrefix(pattern: string, relative: string): boolean {
+  const clean = cleanSourcePath(pattern);
+  const parts = relative.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    if (matchPath(clean, parts.slice(0, i).join('/'))) return true;
+  }
+  return false;
+}

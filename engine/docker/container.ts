@@ -1,0 +1,160 @@
+// Intermediate containers: created for a RUN (or to read/write files of an image), always removed.
+// Every container is registered with its build so that failure, Ctrl-C and exit remove it too.
+import { PassThrough, type Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { daemonMessage, statusCodeOf } from './daemon.js';
+
+/** Label put on every container msbuild creates, so leftovers can be found (value: the build ID). */
+export const buildLabel = 'io.msbuild.build';
+
+/** What the archive stat header says about a path in a container. */
+export interface PathStat {
+  name: string;
+  size: number;
+  /** Go os.FileMode bits: permission bits plus type bits (directory 1<<31, symlink 1<<27). */
+  mode: number;
+  linkTarget: string;
+}
+
+const goModeDir = 2 ** 31;
+const goModeSymlink = 2 ** 27;
+
+export function isDirectoryStat(stat: PathStat): boolean {
+  return (stat.mode & goModeDir) !== 0 || stat.mode >= goModeDir;
+}
+
+export function isSymlinkStat(stat: PathStat): boolean {
+  return Math.floor(stat.mode / goModeSymlink) % 2 === 1;
+}
+
+/** Owns the set of live containers of one build; removes whatever is left. */
+export class ContainerRegistry {
+  private readonly live = new Map<string, BuildContainer>();
+
+  track(container: BuildContainer): void {
+    this.live.set(container.id, container);
+  }
+
+  forget(container: BuildContainer): void {
+    this.live.delete(container.id);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Kills and removes every container still registered. Safe to call more than once. */
+  async removeAll(): Promise<void> {
+    await Promise.allSettled([...this.live.values()].map((container) => container.remove()));
+  }
+}
+
+export class BuildContainer {
+  private removed = false;
+
+  private constructor(
+    private readonly docker: Docker,
+    private readonly container: Docker.Container,
+    private readonly registry: ContainerRegistry,
+  ) {}
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  static async create(docker: Docker, options: Docker.ContainerCreateOptions, registry: ContainerRegistry): Promise<BuildContainer> {
+    const container = await docker.createContainer(options);
+    const owned = new BuildContainer(docker, container, registry);
+    registry.track(owned);
+    return owned;
+  }
+
+  /** Stat of `path` (symlinks in parent directories followed), or undefined when it does not exist. */
+  async stat(path: string): Promise<PathStat | undefined> {
+    try {
+      const response = (await this.container.infoArchive({ path })) as Readable & { headers: Record<string, string> };
+      response.resume();
+      const header = response.headers['x-docker-container-path-stat'];
+      return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
+    } catch (error) {
+      // 404: no such path; 500: a parent is not a directory. Both mean "not there".
+      if (statusCodeOf(error) === 404 || statusCodeOf(error) === 500) return undefined;
+      throw error;
+    }
+  }
+
+  /** A tar of `path` whose top entry is the path's base name (a symlinked path is resolved). */
+  async getArchive(path: string): Promise<Readable> {
+    return (await this.container.getArchive({ path })) as unknown as Readable;
+  }
+
+  /** Extracts `tar` into the container's filesystem at `path` (missing parents of entries are created 0755 root). */
+  async putArchive(tar: Readable, path: string): Promise<void> {
+    try {
+      const response = (await this.container.putArchive(tar, { path })) as unknown as Readable;
+      response.resume();
+      await new Promise<void>((resolve, reject) => {
+        response.on('end', resolve);
+        response.on('error', reject);
+      });
+    } catch (error) {
+      throw new Error(`cannot write files into the image: ${daemonMessage(error)}`);
+    }
+  }
+
+  /**
+   * Starts the container, streams its output to `onOutput` and waits for it to exit.
+   * Returns the exit code. Aborting kills the container.
+   */
+  async run(onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void, signal?: AbortSignal): Promise<number> {
+    const attached = (await this.container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.on('data', (chunk: Buffer) => onOutput('stdout', chunk));
+    stderr.on('data', (chunk: Buffer) => onOutput('stderr', chunk));
+    this.docker.modem.demuxStream(attached, stdout, stderr);
+    const drained = new Promise<void>((resolve) => {
+      attached.on('end', resolve);
+      attached.on('close', resolve);
+      attached.on('error', () => resolve());
+    });
+    const onAbort = () => {
+      this.container.kill().catch(() => undefined);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      await this.container.start();
+      const result = (await this.container.wait()) as { StatusCode: number };
+      // Output written just before exit can trail the exit status on the attach stream.
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      return result.StatusCode;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      attached.destroy();
+    }
+  }
+
+  /** Commits the container's changes as an image and returns its ID. */
+  async commit(): Promise<string> {
+    const result = (await this.container.commit({ pause: false })) as { Id: string };
+    return result.Id;
+  }
+
+  /** Removes the container (killing it if it runs); idempotent. */
+  async remove(): Promise<void> {
+    if (this.removed) return;
+    this.removed = true;
+    try {
+      await this.container.remove({ force: true, v: true });
+    } catch (error) {
+      if (statusCodeOf(error) !== 404 && statusCodeOf(error) !== 409) {
+        this.removed = false;
+        throw error;
+      }
+    } finally {
+      if (this.removed) this.registry.forget(this);
+    }
+  }
+}

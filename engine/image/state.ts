@@ -1,0 +1,55 @@
+// The image a stage has built so far: the exact config msbuild will write, and which daemon images
+// hold it (one with exactly this config, if loaded; one with the same layers, to run containers from).
+import { cloneConfig, type HistoryEntry, type ImageConfig } from './config.js';
+import type { KnownFs } from './known-fs.js';
+
+export interface ImageState {
+  config: ImageConfig;
+  /** A daemon image whose config is exactly `config`, once loaded. */
+  imageId?: string;
+  /** The last loaded config (parent link for the next image). */
+  parentConfig?: ImageConfig;
+  /** A daemon image with exactly `config.rootfs` (containers start from it); undefined for no layers. */
+  layerImageId?: string;
+  /** Known filesystem when every layer was written by msbuild (scratch stages); else undefined. */
+  knownFs?: KnownFs;
+}
+
+/** Digest of an empty layer tar: a RUN that changed nothing, which BuildKit records as no layer. */
+export const emptyLayerDiffId = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
+function timestamp(time: Date, epoch: Date | undefined): string {
+  return (epoch ?? time).toISOString();
+}
+
+/**
+ * The state after a step that only changes config: `configAfter` is the planned config (history without
+ * times); the layers and the times of earlier entries stay as built.
+ */
+export function withMetadataStep(state: ImageState, configAfter: ImageConfig, entry: HistoryEntry, time: Date, epoch?: Date): ImageState {
+  const config = cloneConfig(configAfter);
+  config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids] };
+  config.history = [...state.config.history, ...(entry.created_by === '' ? [] : [{ ...entry, created: timestamp(time, epoch) }])];
+  config.created = timestamp(time, epoch);
+  return { ...state, config, imageId: undefined };
+}
+
+/** The config after a step that adds `diffId` (or nothing, when the step changed no file). */
+export function configWithLayer(
+  state: ImageState,
+  configAfter: ImageConfig,
+  entry: HistoryEntry,
+  diffId: string | undefined,
+  time: Date,
+  epoch?: Date,
+): ImageConfig {
+  const config = cloneConfig(configAfter);
+  const layered = diffId !== undefined && diffId !== emptyLayerDiffId;
+  config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, ...(layered ? [diffId] : [])] };
+  const historyEntry: HistoryEntry = { ...entry, created: timestamp(time, epoch) };
+  if (layered) delete historyEntry.empty_layer;
+  else historyEntry.empty_layer = true;
+  config.history = [...state.config.history, historyEntry];
+  config.created = timestamp(time, epoch);
+  return config;
+}

@@ -1,0 +1,113 @@
+// Runs a build's work with bounded parallelism: each stage waits only for what a step needs
+// (its base, a COPY --from source), daemon work goes through p-limit, identical work (same cache key)
+// runs once, and the first failure cancels everything still running.
+import pLimit, { type LimitFunction } from 'p-limit';
+
+/** Cancelled because another step failed (or the build was interrupted). */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor(reason = 'cancelled') {
+    super(reason);
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Stages nobody waits for must not turn a rejection into an unhandled one.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+export class Scheduler<StageResult> {
+  private readonly limit: LimitFunction;
+  private readonly stages = new Map<number, Deferred<StageResult>>();
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly controller = new AbortController();
+  private firstError: unknown;
+
+  constructor(jobs: number, outer?: AbortSignal) {
+    this.limit = pLimit(Math.max(1, jobs));
+    if (outer) {
+      if (outer.aborted) this.cancel(outer.reason);
+      else outer.addEventListener('abort', () => this.cancel(outer.reason), { once: true });
+    }
+  }
+
+  /** Aborted when the build fails or is interrupted; steps pass it on to containers. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The error that stopped the build first, if any. */
+  get failure(): unknown {
+    return this.firstError;
+  }
+
+  /** Number of daemon operations running now (for tests and progress). */
+  get active(): number {
+    return this.limit.activeCount;
+  }
+
+  private stage(index: number): Deferred<StageResult> {
+    let entry = this.stages.get(index);
+    if (!entry) {
+      entry = deferred<StageResult>();
+      this.stages.set(index, entry);
+    }
+    return entry;
+  }
+
+  /** Resolves when stage `index` has finished. */
+  waitForStage(index: number): Promise<StageResult> {
+    return this.stage(index).promise;
+  }
+
+  stageDone(index: number, result: StageResult): void {
+    this.stage(index).resolve(result);
+  }
+
+  stageFailed(index: number, error: unknown): void {
+    this.stage(index).reject(error);
+  }
+
+  /** Stops everything: records the first error and aborts running work. */
+  cancel(error: unknown): void {
+    if (this.firstError === undefined) this.firstError = error ?? new CancelledError();
+    if (!this.controller.signal.aborted) this.controller.abort(this.firstError);
+  }
+
+  throwIfCancelled(): void {
+    if (this.controller.signal.aborted) throw new CancelledError();
+  }
+
+  /**
+   * Runs `work` within the parallelism limit. With a key, concurrent calls with the same key share
+   * one run (two stages, or two targets, that do the very same step).
+   */
+  run<T>(key: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (key !== undefined) {
+      const running = this.inflight.get(key);
+      if (running) return running as Promise<T>;
+    }
+    const promise = this.limit(async () => {
+      this.throwIfCancelled();
+      return work(this.controller.signal);
+    });
+    if (key !== undefined) {
+      this.inflight.set(key, promise);
+      promise.finally(() => this.inflight.delete(key)).catch(() => undefined);
+    }
+    return promise;
+  }
+}

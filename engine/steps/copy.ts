@@ -1,0 +1,140 @@
+// COPY/ADD steps. The sources are resolved and digested first (the cache key needs them); on a miss
+// the layer is written by msbuild and loaded when the image's files are all known (scratch stages),
+// or extracted into a never-started container and committed otherwise.
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { copyEntries, containerView, knownView, recordEntries, type TargetView } from '../copy/apply.js';
+import { ImageSourceFs, InlineSourceFs } from '../copy/image-source.js';
+import { hasWildcard } from '../copy/pattern.js';
+import { cleanSourcePath, resolveSources, type CopyItem } from '../copy/resolve.js';
+import type { SourceFs } from '../copy/source-fs.js';
+import { contentDigestOf, type ContentDigest, type FileDigestMemo } from '../cache/content-digest.js';
+import { statusCodeOf } from '../docker/daemon.js';
+import { addWrittenLayer, adoptCommittedLayer } from '../image/assemble.js';
+import { writeLayer } from '../image/layer.js';
+import type { CopyAction, DispatchedStep } from '../plan/dispatch.js';
+import type { ImageState } from '../image/state.js';
+import type { StepContext, StepOutcome } from './context.js';
+import { ownerFor, scratchContainer } from './users.js';
+
+/** Sources resolved and digested; owns fetched files until disposed. */
+export interface PreparedCopy {
+  items: Array<{ fs: SourceFs; item: CopyItem }>;
+  digest: ContentDigest;
+  dispose(): Promise<void>;
+}
+
+/** Where COPY reads: the context, or an image (a stage's result or an external image) by daemon ID. */
+export type ResolvedCopySource = { kind: 'context'; fs: SourceFs } | { kind: 'image'; image: string; description: string };
+
+/** The directory to fetch from an image for a source argument: itself, or the part before a wildcard. */
+function fetchRoot(argument: string): string {
+  const clean = cleanSourcePath(argument);
+  if (!hasWildcard(clean)) return clean;
+  const parts = clean.split('/');
+  const fixed: string[] = [];
+  for (const part of parts.slice(0, -1)) {
+    if (hasWildcard(part)) break;
+    fixed.push(part);
+  }
+  return fixed.join('/');
+}
+
+async function fetchFromImage(context: StepContext, image: string, description: string, sources: readonly string[]): Promise<ImageSourceFs> {
+  const fs = await ImageSourceFs.create(description);
+  const container = await scratchContainer(context, image);
+  try {
+    const roots = [...new Set(sources.map(fetchRoot))];
+    for (const root of roots) {
+      try {
+        await fs.addArchive(root, await container.getArchive(`/${root}`));
+      } catch (error) {
+        // A missing path is reported when sources are resolved (with the argument as written).
+        if (statusCodeOf(error) !== 404) throw error;
+      }
+    }
+    return fs;
+  } catch (error) {
+    await fs.dispose();
+    throw error;
+  } finally {
+    await container.remove();
+  }
+}
+
+export async function prepareCopy(
+  context: StepContext,
+  action: CopyAction,
+  source: ResolvedCopySource,
+  memo: FileDigestMemo | undefined,
+  time: Date,
+): Promise<PreparedCopy> {
+  const owned: ImageSourceFs[] = [];
+  try {
+    let fs: SourceFs;
+    if (source.kind === 'context') fs = source.fs;
+    else {
+      const fetched = await fetchFromImage(context, source.image, source.description, action.sources);
+      owned.push(fetched);
+      fs = fetched;
+    }
+    const items = (await resolveSources(fs, action.sources)).map((item) => ({ fs, item }));
+    if (action.inline.length > 0) {
+      const inline = new InlineSourceFs(action.inline, context.epoch ?? time);
+      for (const item of await resolveSources(inline, action.inline.map((s) => s.name))) items.push({ fs: inline, item });
+    }
+    const digest = await contentDigestOf(items, action.excludes, memo);
+    return { items, digest, dispose: async () => void (await Promise.all(owned.map((f) => f.dispose()))) };
+  } catch (error) {
+    await Promise.all(owned.map((f) => f.dispose()));
+    throw error;
+  }
+}
+
+export async function executeCopy(
+  context: StepContext,
+  step: DispatchedStep,
+  action: CopyAction,
+  prepared: PreparedCopy,
+  state: ImageState,
+  time: Date,
+): Promise<StepOutcome> {
+  const layerPath = join(context.tempDir, `layer-${Math.random().toString(36).slice(2)}.tar`);
+  const requestFor = async (view: TargetView) => ({
+    items: prepared.items,
+    dest: action.dest,
+    owner: await ownerFor(context, state, action.chown, view),
+    chmod: action.chmod,
+    excludes: action.excludes,
+    time: context.epoch ?? time,
+  });
+  try {
+    if (state.knownFs) {
+      // Every file of the image is known: write the layer and load it; no container needed.
+      const view = knownView(state.knownFs);
+      const entries = await copyEntries(await requestFor(view), view);
+      const layer = entries.length > 0 ? await writeLayer(entries, layerPath) : undefined;
+      const next = await addWrittenLayer(context.docker, state, layer, step.configAfter, step.history, time, context.epoch);
+      const knownFs = state.knownFs.clone();
+      recordEntries(knownFs, entries);
+      return { state: { ...next, knownFs }, layerSize: layer?.contentSize ?? 0 };
+    }
+    if (state.layerImageId === undefined) throw new Error('internal: an image without layers must have a known filesystem');
+    const container = await scratchContainer(context, state.layerImageId);
+    try {
+      const view = containerView(container);
+      const entries = await copyEntries(await requestFor(view), view);
+      if (entries.length > 0) {
+        await writeLayer(entries, layerPath);
+        await container.putArchive(createReadStream(layerPath), '/');
+      }
+      const committed = await container.commit();
+      return await adoptCommittedLayer(context.docker, state, committed, step.configAfter, step.history, time, context.epoch);
+    } finally {
+      await container.remove();
+    }
+  } finally {
+    await rm(layerPath, { force: true });
+  }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Runs the ava suites (unit, integration or both) with the TAP reporter, echoes their output,
+// and ends with the totals alone on the last line: `N passed, N failed`.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const which = process.argv[2] ?? 'all';
+const extra = process.argv.slice(3);
+const suites = {
+  unit: { files: ['test/**/*.test.ts', '!test/**/*.int.test.ts'], match: (f) => f.endsWith('.test.ts') && !f.endsWith('.int.test.ts'), concurrency: '4' },
+  integration: { files: ['test/**/*.int.test.ts'], match: (f) => f.endsWith('.int.test.ts'), concurrency: '2' },
+};
+const selected = which === 'all' ? ['unit', 'integration'] : [which];
+let passed = 0;
+let failed = 0;
+let crashed = false;
+for (const name of selected) {
+  const suite = suites[name];
+  if (!suite) {
+    console.error(`unknown suite ${name}: use unit, integration or all`);
+    process.exit(2);
+  }
+  const matching = filesUnder('test').filter(suite.match);
+  if (matching.length === 0) {
+    console.log(`# ${name}: no test files`);
+    continue;
+  }
+  console.log(`# ${name} tests`);
+  const args = ['ava', '--tap', '--concurrency', suite.concurrency, ...suite.files, ...extra];
+  const result = await new Promise((resolve) => {
+    const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let pass = 0;
+    let fail = 0;
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^# (pass|fail) +(\d+)/.exec(line);
+        if (m) m[1] === 'pass' ? (pass = Number(m[2])) : (fail = Number(m[2]));
+      }
+    });
+    child.on('close', (code) => resolve({ pass, fail, code }));
+  });
+  passed += result.pass;
+  failed += result.fail;
+  // A crash (uncaught error, timeout of the whole run) with no failed test still fails the run.
+  if (result.code !== 0 && result.fail === 0) {
+    crashed = true;
+    failed += 1;
+    console.log(`# ${name}: ava exited with code ${result.code} without reporting a failed test; counted as one failure`);
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);
+
+function filesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+process.exit(failed > 0 || crashed ? 1 : 0);
