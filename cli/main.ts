@@ -40,6 +40,8 @@ program
   .option('--no-cache', 'do not use the cache')
   .option('--no-cache-filter <stages>', 'do not use the cache for these stages (comma separated)')
   .option('--cache-dir <dir>', 'cache index directory (default: $XDG_CACHE_HOME/msbuild)')
+  .option('--cache-from <spec>', 'import a shared cache first: type=local,src=DIR (repeatable)', collect)
+  .option('--cache-to <spec>', 'export the cache this build used: type=local,dest=DIR')
   .option('-j, --jobs <n>', 'steps run at once')
   .option('--platform <platform>', 'target platform (os/arch[/variant])')
   .option('--progress <mode>', 'auto, tty, plain, json or quiet', 'auto')
@@ -52,6 +54,63 @@ program
   .action(async (context: string, options) => {
     const { buildCommand } = await import('./commands/build.js');
     await buildCommand(context, options);
+  });
+
+const cache = program.command('cache').description('inspect, explain, trim and share the step cache');
+cache.option('--cache-dir <dir>', 'cache index directory (default: $XDG_CACHE_HOME/msbuild)');
+const cacheDir = () => cache.opts<{ cacheDir?: string }>().cacheDir;
+cache
+  .command('ls')
+  .description('list cache entries: step, stage, size, last use')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    const { cacheLsCommand } = await import('./commands/cache.js');
+    await cacheLsCommand({ ...options, cacheDir: cacheDir() });
+  });
+cache
+  .command('du')
+  .description('how much the cache holds')
+  .action(async () => {
+    const { cacheDuCommand } = await import('./commands/cache.js');
+    await cacheDuCommand({ cacheDir: cacheDir() });
+  });
+cache
+  .command('prune')
+  .description('remove cache entries (and their images)')
+  .option('--keep-storage <size>', 'keep at most this much (least recently used go first), e.g. 5GB')
+  .option('--filter <filter>', 'until=DURATION: remove entries unused for longer (e.g. until=24h)', collect)
+  .option('-a, --all', 'remove everything')
+  .action(async (options: { keepStorage?: string; filter?: string[]; all?: boolean }) => {
+    const { cachePruneCommand } = await import('./commands/cache.js');
+    await cachePruneCommand({ ...options, cacheDir: cacheDir() });
+  });
+cache
+  .command('explain')
+  .description('say which steps of a build would run and what changed since they last ran')
+  .argument('[context]', 'build context directory', '.')
+  .option('-f, --file <path>', 'Dockerfile (default: CONTEXT/Dockerfile)')
+  .option('--target <stage>', 'build this stage and what it needs')
+  .option('--build-arg <key=value>', 'set a build argument (repeatable)', collect)
+  .option('--platform <platform>', 'target platform')
+  .action(async (context: string, options) => {
+    const { cacheExplainCommand } = await import('./commands/cache.js');
+    await cacheExplainCommand(context, { ...options, cacheDir: cacheDir() });
+  });
+cache
+  .command('export')
+  .description('write the cache to a directory another machine can import (layers stored once)')
+  .requiredOption('--dest <dir>', 'directory to write')
+  .action(async (options: { dest: string }) => {
+    const { cacheExportCommand } = await import('./commands/cache.js');
+    await cacheExportCommand({ ...options, cacheDir: cacheDir() });
+  });
+cache
+  .command('import')
+  .description('add the entries of an exported cache directory to this cache')
+  .requiredOption('--src <dir>', 'directory written by cache export or --cache-to')
+  .action(async (options: { src: string }) => {
+    const { cacheImportCommand } = await import('./commands/cache.js');
+    await cacheImportCommand({ ...options, cacheDir: cacheDir() });
   });
 
 const debug = program.command('debug').description('tools for looking inside msbuild');

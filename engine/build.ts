@@ -11,6 +11,7 @@ import { explainMiss } from './cache/explain.js';
 import type { FileDigestMemo } from './cache/content-digest.js';
 import { baseKey, digestOf, stepKey } from './cache/key.js';
 import { CacheStore, defaultCacheDir, type CacheEntry, type StepInputsRecord } from './cache/store.js';
+import { exportCache, importCache } from './cache/transfer.js';
 import { loadIgnoreRules } from './context/ignore.js';
 import { ChownError } from './copy/chown.js';
 import { CopyDestinationError } from './copy/layout.js';
@@ -28,7 +29,7 @@ import { formatPlatform } from './expand/args.js';
 import { materialize } from './image/assemble.js';
 import { cloneConfig, type ImageConfig } from './image/config.js';
 import { KnownFs } from './image/known-fs.js';
-import { withMetadataStep, type ImageState } from './image/state.js';
+import { withConfigOnly, withMetadataStep, type ImageState } from './image/state.js';
 import type { CopyAction, DispatchedStep } from './plan/dispatch.js';
 import { planFromAst, type BuildPlan, type StagePlan } from './plan/plan.js';
 import { CancelledError, Scheduler } from './schedule/scheduler.js';
@@ -57,6 +58,10 @@ export interface BuildOptions {
   /** Stages whose steps ignore the cache. */
   noCacheFilter?: string[];
   cacheDir?: string;
+  /** Exported cache directories to import before building (`--cache-from type=local,src=DIR`). */
+  cacheFrom?: string[];
+  /** Directory to export the entries this build used to (`--cache-to type=local,dest=DIR`). */
+  cacheTo?: string;
   jobs?: number;
   pull?: PullPolicy;
   iidfile?: string;
@@ -66,6 +71,11 @@ export interface BuildOptions {
   onEvent?: EventListener;
   signal?: AbortSignal;
   docker?: Docker;
+  /**
+   * Only compute cache keys and report which steps would run and why (`cache explain`):
+   * nothing is executed, loaded or tagged.
+   */
+  dryRun?: boolean;
 }
 
 export interface BuildResult {
@@ -76,12 +86,16 @@ export interface BuildResult {
   config: ImageConfig;
   /** Final image of every stage that ran, by stage name. */
   stageImages: Map<string, string>;
+  /** Cache keys of the steps this build ran or reused. */
+  cacheKeys: string[];
 }
 
 /** Stage result handed to stages that build on or copy from it. */
 interface StageOutcome {
   state: ImageState;
   key: string;
+  /** In a dry run: the stage would run a step, so its result does not exist yet. */
+  virtual?: boolean;
 }
 
 function toMap(value: ReadonlyMap<string, string> | Record<string, string> | undefined): Map<string, string> {
@@ -119,6 +133,7 @@ export class Build {
   private readonly stageSizes = new Map<string, number>();
   private readonly stageImages = new Map<string, string>();
   private readonly baseImageIds = new Map<string, string>();
+  private readonly usedKeys = new Set<string>();
 
   constructor(private readonly options: BuildOptions) {
     this.docker = options.docker ?? connectDocker();
@@ -153,6 +168,10 @@ export class Build {
 
   private async executeInner(): Promise<BuildResult> {
     await checkDaemon(this.docker);
+    for (const dir of this.options.cacheFrom ?? []) {
+      const imported = await importCache(this.docker, this.store, dir);
+      this.emit({ type: 'warning', time: Date.now(), message: `cache from ${dir}: ${imported.imported} entries imported, ${imported.alreadyPresent} already present` });
+    }
     const text = this.options.dockerfileText ?? (await this.readDockerfile());
     const fileName = this.options.dockerfile ?? 'Dockerfile';
     const ast = parseDockerfile(text, { file: fileName });
@@ -198,6 +217,7 @@ export class Build {
     await Promise.all(runners);
     if (scheduler.failure !== undefined) throw this.reportable(scheduler.failure);
     const target = await scheduler.waitForStage(this.plan.target.index);
+    if (this.options.dryRun) return this.dryRunResult(target);
     return this.finish(target.state);
   }
 
@@ -326,13 +346,16 @@ export class Build {
     };
   }
 
-  private async copySource(action: CopyAction, scheduler: Scheduler<StageOutcome>): Promise<ResolvedCopySource> {
+  private async copySource(action: CopyAction, scheduler: Scheduler<StageOutcome>): Promise<ResolvedCopySource | undefined> {
     const source = action.source;
     if (source.kind === 'context') return { kind: 'context', fs: this.contextFs };
     if (source.kind === 'stage') {
       const outcome = await scheduler.waitForStage(source.stage);
-      const state = await materialize(this.docker, outcome.state);
-      const image = state.imageId as string;
+      // In a dry run a stage that would rebuild has no image to read yet.
+      if (outcome.virtual) return undefined;
+      // Any image with the stage's layers will do to read its files.
+      const image = outcome.state.imageId ?? outcome.state.layerImageId ?? (await materialize(this.docker, outcome.state)).imageId;
+      if (image === undefined) throw new Error('internal: a finished stage has no image');
       return { kind: 'image', image, description: `stage ${this.plan.graph.stages[source.stage].displayName}` };
     }
     const image = await this.baseImage(source.ref, this.options.pull ?? 'missing');
@@ -382,6 +405,7 @@ export class Build {
         current = {
           state: withMetadataStep(current.state, step.configAfter, step.history, time, undefined),
           key: stepKey(current.key, step),
+          ...(current.virtual ? { virtual: true } : {}),
         };
         if (!step.counted) continue;
       }
@@ -393,8 +417,13 @@ export class Build {
         continue;
       }
       const deps = previousStepId ? [previousStepId] : [];
-      current = await this.runLayerStep(stage, step, ref, current, scheduler, time, deps);
+      const next = await this.runLayerStep(stage, step, ref, current, scheduler, time, deps);
+      current = current.virtual ? { ...next, virtual: true } : next;
       previousStepId = ref.id;
+    }
+    if (current.virtual || this.options.dryRun) {
+      this.lastSteps.set(stage.node.index, previousStepId ?? '');
+      return current;
     }
     const finalState = await materialize(this.docker, current.state);
     const size = (await inspectImage(this.docker, finalState.imageId as string))?.size ?? 0;
@@ -435,6 +464,11 @@ export class Build {
       if (action.kind === 'copy') {
         const source = await this.copySource(action, scheduler);
         if (action.source.kind === 'stage') deps.push(this.lastStepOf(action.source.stage));
+        if (!source) {
+          const from = action.source.kind === 'stage' ? this.plan.graph.stages[action.source.stage].displayName : '';
+          this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons: [`stage ${from} will be rebuilt first`] });
+          return { state: current.state, key: `unknown:${ref.id}`, virtual: true };
+        }
         this.emit({ type: 'step-start', time: Date.now(), step: ref });
         prepared = await prepareCopy(context, action, source, source.kind === 'context' ? this.memoView() : undefined, time);
         key = stepKey(current.key, step, { contentDigest: prepared.digest.digest });
@@ -454,10 +488,12 @@ export class Build {
         this.secondsSaved += hit.seconds;
         this.emit({ type: 'step-cached', time: Date.now(), step: ref, savedSeconds: hit.seconds });
         this.timings.set(ref.id, { start: started, end: Date.now(), deps });
+        this.usedKeys.add(key);
         return { state: this.stateFromEntry(hit), key };
       }
       const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
+      if (this.options.dryRun) return { state: current.state, key, virtual: true };
       const outcome = await scheduler.run(key, async (signal): Promise<StepOutcome> => {
         const stepContext = { ...context, signal };
         if (action.kind === 'run') {
@@ -491,6 +527,7 @@ export class Build {
         inputs,
       });
       await this.store.recordInputs(identity, inputs);
+      this.usedKeys.add(key);
       this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds, layerSize: outcome.layerSize });
       this.timings.set(ref.id, { start: started, end: Date.now(), deps });
       return { state, key };
@@ -540,7 +577,7 @@ export class Build {
     if (labels.size > 0) {
       const config = cloneConfig(state.config);
       config.config.Labels = { ...(config.config.Labels ?? {}), ...Object.fromEntries(labels) };
-      state = await materialize(this.docker, { ...state, config, imageId: undefined });
+      state = await materialize(this.docker, withConfigOnly(state, config));
     }
     const imageId = state.imageId as string;
     const tags = this.options.tags ?? [];
@@ -560,8 +597,24 @@ export class Build {
         .map((s) => ({ stage: s.node.displayName, size: this.stageSizes.get(s.node.displayName) ?? 0 })),
       criticalPath: this.criticalPath(),
     };
+    if (this.options.cacheTo) await exportCache(this.docker, this.store, this.options.cacheTo, this.usedKeys);
     this.emit({ type: 'build-done', time: Date.now(), summary });
-    return { imageId, tags, summary, config: state.config, stageImages: this.stageImages };
+    return { imageId, tags, summary, config: state.config, stageImages: this.stageImages, cacheKeys: [...this.usedKeys] };
+  }
+
+  private dryRunResult(target: StageOutcome): BuildResult {
+    const summary: BuildSummary = {
+      imageId: target.virtual ? '' : (target.state.imageId ?? ''),
+      tags: [],
+      seconds: (Date.now() - this.started) / 1000,
+      stepsRun: 0,
+      stepsCached: this.stepsCached,
+      secondsSaved: this.secondsSaved,
+      imageSize: 0,
+      stageSizes: [],
+      criticalPath: [],
+    };
+    return { imageId: summary.imageId, tags: [], summary, config: target.state.config, stageImages: this.stageImages, cacheKeys: [...this.usedKeys] };
   }
 
   /** The chain of steps that ends last, following each step's latest-finishing dependency. */

@@ -20,6 +20,8 @@ export interface BuildCommandOptions {
   cache?: boolean;
   noCacheFilter?: string;
   cacheDir?: string;
+  cacheFrom?: string[];
+  cacheTo?: string;
   jobs?: string;
   platform?: string;
   progress?: string;
@@ -48,6 +50,17 @@ function positiveInteger(name: string, value: string | undefined): number | unde
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`invalid ${name} ${JSON.stringify(value)}: expected a positive integer`);
   return Number(value);
+}
+
+/** `type=local,src=DIR` (or a bare directory) → DIR. */
+function localCacheDir(spec: string, key: 'src' | 'dest'): string {
+  if (!spec.includes('=')) return spec;
+  const fields = new Map(spec.split(',').map((field) => field.split('=', 2) as [string, string]));
+  const type = fields.get('type') ?? 'local';
+  if (type !== 'local') throw new UsageError(`cache type ${JSON.stringify(type)} is not supported: use type=local,${key}=DIR`);
+  const dir = fields.get(key);
+  if (!dir) throw new UsageError(`invalid cache spec ${JSON.stringify(spec)}: ${key}=DIR is required`);
+  return dir;
 }
 
 export async function buildCommand(context: string, options: BuildCommandOptions): Promise<void> {
@@ -82,6 +95,8 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       noCache: options.cache === false,
       noCacheFilter: options.noCacheFilter?.split(',').map((s) => s.trim()).filter(Boolean),
       cacheDir: options.cacheDir,
+      cacheFrom: (options.cacheFrom ?? []).map((spec) => localCacheDir(spec, 'src')),
+      cacheTo: options.cacheTo !== undefined ? localCacheDir(options.cacheTo, 'dest') : undefined,
       jobs: positiveInteger('--jobs', options.jobs),
       platform: options.platform,
       secrets: parseSecrets(options.secret),

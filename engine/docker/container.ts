@@ -91,12 +91,8 @@ export class BuildContainer {
   /** Extracts `tar` into the container's filesystem at `path` (missing parents of entries are created 0755 root). */
   async putArchive(tar: Readable, path: string): Promise<void> {
     try {
-      const response = (await this.container.putArchive(tar, { path })) as unknown as Readable;
-      response.resume();
-      await new Promise<void>((resolve, reject) => {
-        response.on('end', resolve);
-        response.on('error', reject);
-      });
+      // The daemon answers once the whole tar is extracted (dockerode resolves with the empty body).
+      await this.container.putArchive(tar, { path });
     } catch (error) {
       throw new Error(`cannot write files into the image: ${daemonMessage(error)}`);
     }

@@ -18,9 +18,18 @@ export interface LoadRequest {
   config: ImageConfig;
   /** Layers of `config` the daemon does not have yet (others are referenced by chain ID). */
   newLayers?: NewLayer[];
-  /** The previous step's image config: loaded alongside (no layers) so the daemon records the parent. */
-  parent?: ImageConfig;
+  /**
+   * The configs of the steps before, oldest first: loaded alongside (no layers needed) and linked as
+   * parents where Docker allows it, so intermediate images stay hidden like the legacy builder's.
+   */
+  ancestors?: ImageConfig[];
   tags?: string[];
+}
+
+/** Docker accepts a parent link only to an image with exactly one history entry less, the rest equal. */
+export function isValidParent(parent: ImageConfig, child: ImageConfig): boolean {
+  if (child.history.length - parent.history.length !== 1) return false;
+  return parent.history.every((entry, i) => JSON.stringify(entry) === JSON.stringify(child.history[i]));
 }
 
 const hex = (digest: string) => digest.replace(/^sha256:/, '');
@@ -37,10 +46,21 @@ export async function loadImage(docker: Docker, request: LoadRequest): Promise<s
   const writeEntries = async () => {
     const add = (name: string, data: Buffer) =>
       new Promise<void>((resolve, reject) => pack.entry({ name, mtime: new Date(0) }, data, (error) => (error ? reject(error) : resolve())));
-    if (request.parent) {
-      const parentBytes = configBytes(request.parent);
-      await add(`${hex(imageIdOf(request.parent))}.json`, parentBytes);
-      manifest.push({ Config: `${hex(imageIdOf(request.parent))}.json`, RepoTags: null, Layers: request.parent.rootfs.diff_ids.map(layerPath) });
+    const ancestors = request.ancestors ?? [];
+    const linkTo = (previous: ImageConfig | undefined, config: ImageConfig) =>
+      previous && isValidParent(previous, config) ? { Parent: imageIdOf(previous) } : {};
+    const written = new Set<string>();
+    for (const [i, ancestor] of ancestors.entries()) {
+      const ancestorId = hex(imageIdOf(ancestor));
+      if (written.has(ancestorId) || ancestorId === hex(id)) continue;
+      written.add(ancestorId);
+      await add(`${ancestorId}.json`, configBytes(ancestor));
+      manifest.push({
+        Config: `${ancestorId}.json`,
+        RepoTags: null,
+        Layers: ancestor.rootfs.diff_ids.map(layerPath),
+        ...linkTo(ancestors[i - 1], ancestor),
+      });
     }
     await add(`${hex(id)}.json`, bytes);
     for (const layer of request.newLayers ?? []) {
@@ -54,7 +74,7 @@ export async function loadImage(docker: Docker, request: LoadRequest): Promise<s
       Config: `${hex(id)}.json`,
       RepoTags: request.tags && request.tags.length > 0 ? request.tags.map(normalizeTag) : null,
       Layers: request.config.rootfs.diff_ids.map(layerPath),
-      ...(request.parent ? { Parent: imageIdOf(request.parent) } : {}),
+      ...linkTo(ancestors.at(-1), request.config),
     });
     await add('manifest.json', Buffer.from(JSON.stringify(manifest)));
     pack.finalize();

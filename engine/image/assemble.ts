@@ -7,29 +7,25 @@ import type { HistoryEntry, ImageConfig } from './config.js';
 import type { WrittenLayer } from './layer.js';
 import { configWithLayer, type ImageState } from './state.js';
 
-/** Whether `parent` can be recorded as the parent of `child` (Docker checks history and layers are a prefix). */
-export function isValidParent(parent: ImageConfig, child: ImageConfig): boolean {
-  if (parent.history.length >= child.history.length) return false;
-  if (parent.rootfs.diff_ids.length > child.rootfs.diff_ids.length) return false;
-  if (parent.history.some((entry, i) => JSON.stringify(entry) !== JSON.stringify(child.history[i]))) return false;
-  return parent.rootfs.diff_ids.every((diffId, i) => diffId === child.rootfs.diff_ids[i]);
+/** The configs to load along with a new image: the last loaded one and the metadata steps since. */
+function ancestorsOf(state: ImageState): ImageConfig[] {
+  return [...(state.parentConfig ? [state.parentConfig] : []), ...(state.pendingConfigs ?? [])];
 }
 
-async function loadWithParent(
+async function loadAfter(
   docker: Docker,
   config: ImageConfig,
-  parent: ImageConfig | undefined,
+  state: ImageState,
   newLayers: Array<{ diffId: string; path: string }> = [],
 ): Promise<string> {
-  const validParent = parent && isValidParent(parent, config) ? parent : undefined;
-  return loadImage(docker, { config, parent: validParent, newLayers });
+  return loadImage(docker, { config, ancestors: ancestorsOf(state), newLayers });
 }
 
 /** Makes sure a daemon image with exactly `state.config` exists (a config-only load when needed). */
 export async function materialize(docker: Docker, state: ImageState): Promise<ImageState> {
   if (state.imageId !== undefined) return state;
-  const imageId = await loadWithParent(docker, state.config, state.parentConfig);
-  return { ...state, imageId, parentConfig: state.config, layerImageId: state.config.rootfs.diff_ids.length > 0 ? imageId : undefined };
+  const imageId = await loadAfter(docker, state.config, state);
+  return { ...state, imageId, parentConfig: state.config, pendingConfigs: [], layerImageId: state.config.rootfs.diff_ids.length > 0 ? imageId : undefined };
 }
 
 /** The state after loading a layer msbuild wrote. */
@@ -43,8 +39,8 @@ export async function addWrittenLayer(
   epoch?: Date,
 ): Promise<ImageState> {
   const config = configWithLayer(state, configAfter, entry, layer?.diffId, time, epoch);
-  const imageId = await loadWithParent(docker, config, state.parentConfig, layer ? [layer] : []);
-  return { ...state, config, imageId, parentConfig: config, layerImageId: config.rootfs.diff_ids.length > 0 ? imageId : undefined };
+  const imageId = await loadAfter(docker, config, state, layer ? [layer] : []);
+  return { ...state, config, imageId, parentConfig: config, pendingConfigs: [], layerImageId: config.rootfs.diff_ids.length > 0 ? imageId : undefined };
 }
 
 /**
@@ -65,11 +61,11 @@ export async function adoptCommittedLayer(
   const before = state.config.rootfs.diff_ids.length;
   const diffId = committed.diffIds.length > before ? committed.diffIds[committed.diffIds.length - 1] : undefined;
   const config = configWithLayer(state, configAfter, entry, diffId, time, epoch);
-  const imageId = await loadWithParent(docker, config, state.parentConfig);
+  const imageId = await loadAfter(docker, config, state);
   const parentSize = state.layerImageId ? ((await inspectImage(docker, state.layerImageId))?.size ?? 0) : 0;
   await removeImage(docker, committedId);
   return {
-    state: { ...state, config, imageId, parentConfig: config, layerImageId: config.rootfs.diff_ids.length > 0 ? imageId : undefined, knownFs: undefined },
+    state: { ...state, config, imageId, parentConfig: config, pendingConfigs: [], layerImageId: config.rootfs.diff_ids.length > 0 ? imageId : undefined, knownFs: undefined },
     layerSize: Math.max(0, committed.size - parentSize),
   };
 }

@@ -58,7 +58,7 @@ export function emptyImageConfig(platform: { os: string; architecture: string; v
     architecture: platform.architecture,
     os: platform.os,
     ...(platform.variant ? { variant: platform.variant } : {}),
-    config: { Env: [`PATH=${defaultPathEnv}`] },
+    config: { Env: [`PATH=${defaultPathEnv}`], WorkingDir: '/' },
     history: [],
     rootfs: { type: 'layers', diff_ids: [] },
   };

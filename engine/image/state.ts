@@ -9,6 +9,8 @@ export interface ImageState {
   imageId?: string;
   /** The last loaded config (parent link for the next image). */
   parentConfig?: ImageConfig;
+  /** Configs after metadata steps since `parentConfig`, loaded with the next image to keep the parent chain. */
+  pendingConfigs?: ImageConfig[];
   /** A daemon image with exactly `config.rootfs` (containers start from it); undefined for no layers. */
   layerImageId?: string;
   /** Known filesystem when every layer was written by msbuild (scratch stages); else undefined. */
@@ -31,7 +33,16 @@ export function withMetadataStep(state: ImageState, configAfter: ImageConfig, en
   config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids] };
   config.history = [...state.config.history, ...(entry.created_by === '' ? [] : [{ ...entry, created: timestamp(time, epoch) }])];
   config.created = timestamp(time, epoch);
-  return { ...state, config, imageId: undefined };
+  return withConfigOnly(state, config);
+}
+
+/** The state with a new config and the same layers (nothing loaded yet). */
+export function withConfigOnly(state: ImageState, config: ImageConfig): ImageState {
+  const pending = state.pendingConfigs ?? [];
+  // A step that adds no history entry (ONBUILD) replaces the config it would otherwise chain to.
+  const last = pending.at(-1) ?? (state.imageId !== undefined ? state.config : undefined);
+  const kept = last && last.history.length === config.history.length ? pending.slice(0, -1) : pending;
+  return { ...state, config, imageId: undefined, pendingConfigs: [...kept, config] };
 }
 
 /** The config after a step that adds `diffId` (or nothing, when the step changed no file). */

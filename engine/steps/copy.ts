@@ -9,6 +9,7 @@ import { ImageSourceFs, InlineSourceFs } from '../copy/image-source.js';
 import { hasWildcard } from '../copy/pattern.js';
 import { cleanSourcePath, resolveSources, type CopyItem } from '../copy/resolve.js';
 import type { SourceFs } from '../copy/source-fs.js';
+import { DownloadedFs, isArchive, unpackArchive } from '../copy/add-sources.js';
 import { contentDigestOf, type ContentDigest, type FileDigestMemo } from '../cache/content-digest.js';
 import { statusCodeOf } from '../docker/daemon.js';
 import { addWrittenLayer, adoptCommittedLayer } from '../image/assemble.js';
@@ -70,7 +71,7 @@ export async function prepareCopy(
   memo: FileDigestMemo | undefined,
   time: Date,
 ): Promise<PreparedCopy> {
-  const owned: ImageSourceFs[] = [];
+  const owned: Array<{ dispose(): Promise<void> }> = [];
   try {
     let fs: SourceFs;
     if (source.kind === 'context') fs = source.fs;
@@ -79,7 +80,27 @@ export async function prepareCopy(
       owned.push(fetched);
       fs = fetched;
     }
-    const items = (await resolveSources(fs, action.sources)).map((item) => ({ fs, item }));
+    const items: Array<{ fs: SourceFs; item: CopyItem }> = [];
+    for (const argument of action.sources) {
+      if (action.add && /^https?:\/\//i.test(argument)) {
+        const download = await DownloadedFs.fetch(argument, context.tempDir, context.signal);
+        owned.push(download.fs);
+        for (const item of await resolveSources(download.fs, [download.name])) items.push({ fs: download.fs, item });
+        continue;
+      }
+      for (const item of await resolveSources(fs, [argument])) {
+        const kind = action.add && action.unpack && item.root.type === 'file' ? await isArchive(fs, item.path) : undefined;
+        if (kind === undefined) {
+          items.push({ fs, item });
+          continue;
+        }
+        // ADD unpacks local archives: their contents are copied into the destination directory.
+        const archive = await unpackArchive(fs, item.path, kind);
+        owned.push(archive);
+        const root = await archive.lstat('');
+        if (root) items.push({ fs: archive, item: { name: item.name, path: '', argument, root } });
+      }
+    }
     if (action.inline.length > 0) {
       const inline = new InlineSourceFs(action.inline, context.epoch ?? time);
       for (const item of await resolveSources(inline, action.inline.map((s) => s.name))) items.push({ fs: inline, item });

@@ -7,7 +7,7 @@ import { containerView, knownView, recordEntries, type TargetView } from '../cop
 import { resolveChown } from '../copy/chown.js';
 import { addWrittenLayer, adoptCommittedLayer } from '../image/assemble.js';
 import { writeLayer, type LayerEntry } from '../image/layer.js';
-import { configWithLayer, type ImageState } from '../image/state.js';
+import { configWithLayer, withConfigOnly, type ImageState } from '../image/state.js';
 import type { DispatchedStep, WorkdirAction } from '../plan/dispatch.js';
 import type { StepContext, StepOutcome } from './context.js';
 import { scratchContainer, userDatabase } from './users.js';
@@ -60,7 +60,7 @@ export async function executeWorkdir(
       if (entries.length === 0) {
         // The directory exists: like BuildKit, no layer, only the config changes.
         const config = configWithLayer(state, step.configAfter, step.history, undefined, time, context.epoch);
-        return { state: { ...state, config, imageId: undefined }, layerSize: 0 };
+        return { state: withConfigOnly(state, config), layerSize: 0 };
       }
       await writeLayer(entries, layerPath);
       await container.putArchive(createReadStream(layerPath), '/');

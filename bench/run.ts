@@ -1,0 +1,151 @@
+// `npm run bench`: builds the benchmark cases with msbuild, `DOCKER_BUILDKIT=0 docker build` and
+// `DOCKER_BUILDKIT=1 docker build` side by side — cold, fully cached, after a one-file change — and
+// prints median times and ratios. Measures; asserts nothing.
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile, mkdir, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
+const docker = '/usr/bin/docker';
+const reps = Number(process.env.BENCH_REPS ?? 3);
+const only = process.env.BENCH_CASES?.split(',');
+
+interface BenchCase {
+  name: string;
+  /** Copies (or generates) the context into `dir`. */
+  prepare(dir: string): Promise<void>;
+  /** Changes one file of the context. */
+  change(dir: string, round: number): Promise<void>;
+}
+
+const cases: BenchCase[] = [
+  {
+    name: 'go-client-server',
+    prepare: (dir) => cp(join(repoRoot, 'fixtures/apps/go-client-server'), dir, { recursive: true }),
+    change: (dir, round) => appendFile(join(dir, 'cmd/server/main.go'), `\n// change ${round}\n`),
+  },
+  {
+    name: 'fan-out-6',
+    prepare: (dir) => cp(join(repoRoot, 'bench/cases/fanout'), dir, { recursive: true }),
+    change: (dir, round) => writeFile(join(dir, 'input.txt'), `changed ${round}\n`),
+  },
+  {
+    name: 'steps-30',
+    prepare: (dir) => cp(join(repoRoot, 'bench/cases/steps30'), dir, { recursive: true }),
+    change: (dir, round) => writeFile(join(dir, 'input.txt'), `changed ${round}\n`),
+  },
+  {
+    name: 'context-5000-files',
+    prepare: async (dir) => {
+      await mkdir(join(dir, 'src'), { recursive: true });
+      for (let i = 0; i < 5000; i++) {
+        const sub = join(dir, 'src', `d${Math.floor(i / 100)}`);
+        if (i % 100 === 0) await mkdir(sub, { recursive: true });
+        await writeFile(join(sub, `f${i}.txt`), `file ${i}\n`.repeat(20));
+      }
+      await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nWORKDIR /app\nCOPY src/ /app/src/\nRUN find /app/src -type f | wc -l > /app/count\n');
+    },
+    change: (dir, round) => writeFile(join(dir, 'src/d7/f700.txt'), `changed ${round}\n`),
+  },
+];
+
+type Builder = 'msbuild' | 'legacy' | 'buildkit';
+const builders: Builder[] = ['msbuild', 'legacy', 'buildkit'];
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${stderr}`));
+      else resolvePromise(Number(process.hrtime.bigint() - started) / 1e9);
+    });
+  });
+}
+
+function buildOnce(builder: Builder, context: string, tag: string, cacheDir: string, noCache: boolean): Promise<number> {
+  if (builder === 'msbuild') {
+    const args = [join(repoRoot, 'dist/cli/main.js'), 'build', '-q', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, context];
+    if (noCache) args.push('--no-cache');
+    return run(process.execPath, args);
+  }
+  const args = ['build', '-q', '--network', 'none', '-t', tag, context];
+  if (noCache) args.push('--no-cache');
+  return run(docker, args, { DOCKER_BUILDKIT: builder === 'buildkit' ? '1' : '0' });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+interface Row {
+  case: string;
+  mode: string;
+  times: Record<Builder, number>;
+}
+
+async function measureCase(benchCase: BenchCase): Promise<Row[]> {
+  const work = await mkdtemp(join(tmpdir(), `msbuild-bench-${benchCase.name}-`));
+  const context = join(work, 'context');
+  await benchCase.prepare(context);
+  const samples: Record<string, Record<Builder, number[]>> = {};
+  const record = (mode: string, builder: Builder, seconds: number) => {
+    samples[mode] ??= { msbuild: [], legacy: [], buildkit: [] };
+    samples[mode][builder].push(seconds);
+  };
+  try {
+    for (let round = 0; round < reps; round++) {
+      for (const builder of builders) {
+        const tag = `msbuild-bench/${benchCase.name}:${builder}`;
+        // Cold: nothing cached (msbuild gets an empty cache directory; docker gets --no-cache).
+        const cacheDir = join(work, `cache-${builder}-${round}`);
+        record('cold', builder, await buildOnce(builder, context, tag, cacheDir, true));
+        await buildOnce(builder, context, tag, cacheDir, false); // warm the cache
+        record('cached', builder, await buildOnce(builder, context, tag, cacheDir, false));
+        await benchCase.change(context, round * 10 + builders.indexOf(builder));
+        record('one-file change', builder, await buildOnce(builder, context, tag, cacheDir, false));
+        process.stderr.write('.');
+      }
+    }
+  } finally {
+    for (const builder of builders) await run(docker, ['rmi', '-f', `msbuild-bench/${benchCase.name}:${builder}`]).catch(() => 0);
+    await rm(work, { recursive: true, force: true });
+  }
+  return Object.entries(samples).map(([mode, times]) => ({
+    case: benchCase.name,
+    mode,
+    times: { msbuild: median(times.msbuild), legacy: median(times.legacy), buildkit: median(times.buildkit) },
+  }));
+}
+
+function table(rows: Row[]): string {
+  const header = ['case', 'mode', 'msbuild', 'legacy', 'buildkit', 'msbuild/buildkit', 'legacy/msbuild'];
+  const body = rows.map((r) => [
+    r.case,
+    r.mode,
+    `${r.times.msbuild.toFixed(2)}s`,
+    `${r.times.legacy.toFixed(2)}s`,
+    `${r.times.buildkit.toFixed(2)}s`,
+    `${(r.times.msbuild / r.times.buildkit).toFixed(2)}x`,
+    `${(r.times.legacy / r.times.msbuild).toFixed(2)}x`,
+  ]);
+  const widths = header.map((_, i) => Math.max(header[i].length, ...body.map((row) => row[i].length)));
+  return [header, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+const rows: Row[] = [];
+for (const benchCase of cases) {
+  if (only && !only.includes(benchCase.name)) continue;
+  process.stderr.write(`${benchCase.name} `);
+  rows.push(...(await measureCase(benchCase)));
+  process.stderr.write('\n');
+}
+process.stdout.write(`median of ${reps} runs each (lower is better; msbuild/buildkit < 1 means msbuild is faster)\n\n${table(rows)}\n`);
