@@ -11,6 +11,8 @@ export interface FailedStep {
 
 export class BuildError extends Error {
   override readonly name = 'BuildError';
+  /** The message without the step label. */
+  readonly reason: string;
   constructor(
     message: string,
     readonly step?: FailedStep,
@@ -19,6 +21,7 @@ export class BuildError extends Error {
     readonly exitCode?: number,
   ) {
     super(step ? `${step.label}: ${message}` : message);
+    this.reason = message;
   }
 
   /** Extra lines printed under the message: where it is in the Dockerfile and the command's last output. */

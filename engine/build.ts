@@ -21,7 +21,8 @@ import { ContextFs, type SourceFs } from './copy/source-fs.js';
 import { ContainerRegistry } from './docker/container.js';
 import { checkDaemon, connectDocker, daemonMessage } from './docker/daemon.js';
 import { CommandFailedError, type ResourceLimits } from './docker/executor.js';
-import { inspectImage, readImageConfig, tagImage } from './docker/images.js';
+import { ImageCatalog } from './docker/catalog.js';
+import { readImageConfig, tagImage } from './docker/images.js';
 import { sourceLineAt } from './dockerfile/errors.js';
 import { parseDockerfile } from './dockerfile/parser.js';
 import type { BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
@@ -134,6 +135,9 @@ export class Build {
   private readonly stageImages = new Map<string, string>();
   private readonly baseImageIds = new Map<string, string>();
   private readonly usedKeys = new Set<string>();
+  private readonly catalog: ImageCatalog;
+  /** COPY --from content digests by (image, sources): a stage rebuilt to the same image needs no fetch. */
+  private fromDigests = new Map<string, string>();
 
   constructor(private readonly options: BuildOptions) {
     this.docker = options.docker ?? connectDocker();
@@ -147,6 +151,7 @@ export class Build {
             ? options.dockerfile
             : resolve(options.dockerfile);
     this.store = new CacheStore(options.cacheDir ?? defaultCacheDir());
+    this.catalog = new ImageCatalog(this.docker);
   }
 
   private emit(event: BuildEvent): void {
@@ -162,7 +167,10 @@ export class Build {
     } finally {
       await this.registry.removeAll();
       if (this.tempDir !== '') await rm(this.tempDir, { recursive: true, force: true });
-      if (this.memoChanged) await this.store.writeJson('file-digests.json', Object.fromEntries(this.memo)).catch(() => undefined);
+      if (this.memoChanged) {
+        await this.store.writeJson('file-digests.json', Object.fromEntries(this.memo)).catch(() => undefined);
+        await this.store.writeJson('from-digests.json', Object.fromEntries(this.fromDigests)).catch(() => undefined);
+      }
     }
   }
 
@@ -189,6 +197,7 @@ export class Build {
     this.tempDir = await mkdtemp(join(tmpdir(), `msbuild-${this.id}-`));
     this.contextFs = new ContextFs(this.contextDir, await loadIgnoreRules(this.contextDir, this.dockerfilePath));
     this.memo = new Map(Object.entries((await this.store.readJson<Record<string, string>>('file-digests.json')) ?? {}));
+    this.fromDigests = new Map(Object.entries((await this.store.readJson<Record<string, string>>('from-digests.json')) ?? {}));
     const jobs = this.options.jobs ?? defaultJobs();
     this.emit({
       type: 'build-start',
@@ -367,7 +376,7 @@ export class Build {
     if (this.options.noCacheFilter?.includes(stage.node.displayName) || this.options.noCacheFilter?.includes(stage.node.name)) return undefined;
     const entry = await this.store.get(key);
     if (!entry) return undefined;
-    if (!(await inspectImage(this.docker, entry.imageId))) {
+    if (!(await this.catalog.has(entry.imageId))) {
       // The image was removed from the daemon (docker image prune): a miss, and a stale entry less.
       await this.store.remove(key);
       return undefined;
@@ -425,8 +434,8 @@ export class Build {
       this.lastSteps.set(stage.node.index, previousStepId ?? '');
       return current;
     }
-    const finalState = await materialize(this.docker, current.state);
-    const size = (await inspectImage(this.docker, finalState.imageId as string))?.size ?? 0;
+    const finalState = await this.stageResult(stage, current);
+    const size = await this.catalog.size(finalState.imageId as string);
     this.stageSizes.set(stage.node.displayName, size);
     this.stageImages.set(stage.node.displayName, finalState.imageId as string);
     this.lastSteps.set(stage.node.index, previousStepId ?? '');
@@ -435,6 +444,30 @@ export class Build {
   }
 
   private readonly lastSteps = new Map<number, string>();
+
+  /**
+   * The stage's final image. When the stage ends with metadata steps its config must be loaded; the
+   * loaded image is cached under the stage's final key so a cached rebuild loads nothing.
+   */
+  private async stageResult(stage: StagePlan, current: StageOutcome): Promise<ImageState> {
+    if (current.state.imageId !== undefined) return current.state;
+    const known = await this.cachedState(current.key, stage);
+    if (known) return this.stateFromEntry(known);
+    const state = await materialize(this.docker, current.state);
+    await this.store.put({
+      key: current.key,
+      imageId: state.imageId as string,
+      config: state.config,
+      stage: stage.node.displayName,
+      step: '(stage result)',
+      seconds: 0,
+      layerSize: 0,
+      created: new Date().toISOString(),
+      ...(state.knownFs ? { knownFs: state.knownFs.toJSON() } : {}),
+    });
+    this.usedKeys.add(current.key);
+    return state;
+  }
 
   private lastStepOf(stageIndex: number): string {
     return this.lastSteps.get(stageIndex) ?? `${stageIndex}.0`;
@@ -458,6 +491,11 @@ export class Build {
       this.emit({ type: 'step-log', time: Date.now(), stepId: ref.id, stream, text });
     };
     const context = this.context(scheduler.signal, onLog);
+    let startedEvent = false;
+    const emitStart = () => {
+      startedEvent = true;
+      this.emit({ type: 'step-start', time: Date.now(), step: ref });
+    };
     const inputs: StepInputsRecord = { key: '', parentKey: current.key, instruction: step.displayText, time: time.toISOString() };
     try {
       let key: string;
@@ -469,13 +507,25 @@ export class Build {
           this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons: [`stage ${from} will be rebuilt first`] });
           return { state: current.state, key: `unknown:${ref.id}`, virtual: true };
         }
-        this.emit({ type: 'step-start', time: Date.now(), step: ref });
+        emitStart();
+        // Files from an image are fetched only when needed: an image seen before has a known digest.
+        const fromKey = source.kind === 'image' ? digestOf({ image: source.image, sources: action.sources, excludes: action.excludes, unpack: action.unpack }) : undefined;
+        const knownDigest = fromKey !== undefined ? this.fromDigests.get(fromKey) : undefined;
+        if (knownDigest !== undefined) {
+          const knownKey = stepKey(current.key, step, { contentDigest: knownDigest });
+          const knownHit = await this.cachedState(knownKey, stage);
+          if (knownHit) return this.reuse(knownHit, knownKey, ref, started, deps);
+        }
         prepared = await prepareCopy(context, action, source, source.kind === 'context' ? this.memoView() : undefined, time);
+        if (fromKey !== undefined) {
+          this.fromDigests.set(fromKey, prepared.digest.digest);
+          this.memoChanged = true;
+        }
         key = stepKey(current.key, step, { contentDigest: prepared.digest.digest });
         if (prepared.digest.files.size <= 5000) inputs.files = Object.fromEntries(prepared.digest.files);
         else inputs.filesDigest = prepared.digest.digest;
       } else {
-        this.emit({ type: 'step-start', time: Date.now(), step: ref });
+        emitStart();
         key = stepKey(current.key, step);
         if (action.kind === 'run') inputs.env = [...action.env].sort();
       }
@@ -483,14 +533,7 @@ export class Build {
       inputs.key = key;
       const identity = this.stepIdentity(stage, ref.index);
       const hit = await this.cachedState(key, stage);
-      if (hit) {
-        this.stepsCached++;
-        this.secondsSaved += hit.seconds;
-        this.emit({ type: 'step-cached', time: Date.now(), step: ref, savedSeconds: hit.seconds });
-        this.timings.set(ref.id, { start: started, end: Date.now(), deps });
-        this.usedKeys.add(key);
-        return { state: this.stateFromEntry(hit), key };
-      }
+      if (hit) return this.reuse(hit, key, ref, started, deps);
       const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
       if (this.options.dryRun) return { state: current.state, key, virtual: true };
@@ -532,19 +575,32 @@ export class Build {
       this.timings.set(ref.id, { start: started, end: Date.now(), deps });
       return { state, key };
     } catch (error) {
-      const cancelled = error instanceof CancelledError || (scheduler.signal.aborted && scheduler.failure !== error);
+      // The step that fails first is the one the build reports; the others were stopped because of it.
+      const cancelled = error instanceof CancelledError || scheduler.signal.aborted;
       const failure = cancelled ? error : this.stepError(error, ref, tail);
-      this.emit({
-        type: 'step-error',
-        time: Date.now(),
-        stepId: ref.id,
-        message: failure instanceof Error ? failure.message : String(failure),
-        cancelled,
-      });
+      if (startedEvent) {
+        this.emit({
+          type: 'step-error',
+          time: Date.now(),
+          stepId: ref.id,
+          message: cancelled ? 'cancelled' : failure instanceof BuildError ? failure.reason : String(failure),
+          cancelled,
+        });
+      }
       throw failure;
     } finally {
       await prepared?.dispose();
     }
+  }
+
+  /** A cache hit: the step's recorded result stands in for running it. */
+  private reuse(hit: CacheEntry, key: string, ref: StepRef, started: number, deps: string[]): StageOutcome {
+    this.stepsCached++;
+    this.secondsSaved += hit.seconds;
+    this.emit({ type: 'step-cached', time: Date.now(), step: ref, savedSeconds: hit.seconds });
+    this.timings.set(ref.id, { start: started, end: Date.now(), deps });
+    this.usedKeys.add(key);
+    return { state: this.stateFromEntry(hit), key };
   }
 
   private stateFromEntry(entry: CacheEntry): ImageState {
@@ -583,7 +639,7 @@ export class Build {
     const tags = this.options.tags ?? [];
     for (const tag of tags) await tagImage(this.docker, imageId, tag);
     if (this.options.iidfile) await writeFile(this.options.iidfile, imageId);
-    const imageSize = (await inspectImage(this.docker, imageId))?.size ?? 0;
+    const imageSize = await this.catalog.size(imageId);
     const summary: BuildSummary = {
       imageId,
       tags,
