@@ -50,6 +50,8 @@ program
   .option('--cpu-quota <n>', 'CPU quota for RUN containers')
   .option('--cpu-period <n>', 'CPU period for RUN containers')
   .option('--cpu-shares <n>', 'CPU shares for RUN containers')
+  .option('-o, --output <spec>', 'also write the image: type=local|tar|oci|docker-archive,dest=PATH (repeatable)', collect)
+  .option('--metadata-file <file>', 'write the image ID, tags and digest as JSON')
   .option('-q, --quiet', 'print only the image ID')
   .action(async (context: string, options) => {
     const { buildCommand } = await import('./commands/build.js');

@@ -7,7 +7,7 @@ export function isUserError(error: unknown): error is Error {
 }
 
 const userErrorNames = new Set([
-  'DockerfileSyntaxError', 'PlanError', 'BuildError', 'DaemonError', 'ContextError', 'UsageError', 'BakeError', 'CacheError',
+  'DockerfileSyntaxError', 'PlanError', 'BuildError', 'DaemonError', 'ContextError', 'UsageError', 'BakeError', 'CacheError', 'OutputError',
 ]);
 
 /** The text to print for a user error (without a trailing newline). */

@@ -10,8 +10,9 @@ import { BuildError, OutputTail, type FailedStep } from './build-error.js';
 import { explainMiss } from './cache/explain.js';
 import type { FileDigestMemo } from './cache/content-digest.js';
 import { baseKey, digestOf, stepKey } from './cache/key.js';
-import { CacheStore, defaultCacheDir, type CacheEntry, type StepInputsRecord } from './cache/store.js';
+import { CacheStore, defaultCacheDir, writeFileAtomic, type CacheEntry, type StepInputsRecord } from './cache/store.js';
 import { exportCache, importCache } from './cache/transfer.js';
+import { exportImage, type OutputSpec } from './export/exporters.js';
 import { loadIgnoreRules } from './context/ignore.js';
 import { ChownError } from './copy/chown.js';
 import { CopyDestinationError } from './copy/layout.js';
@@ -72,6 +73,10 @@ export interface BuildOptions {
   onEvent?: EventListener;
   signal?: AbortSignal;
   docker?: Docker;
+  /** Where to write the image besides the daemon (`--output`). */
+  outputs?: OutputSpec[];
+  /** Write the image ID, tags and digests as JSON to this file (`--metadata-file`). */
+  metadataFile?: string;
   /**
    * Only compute cache keys and report which steps would run and why (`cache explain`):
    * nothing is executed, loaded or tagged.
@@ -136,6 +141,8 @@ export class Build {
   private readonly baseImageIds = new Map<string, string>();
   private readonly usedKeys = new Set<string>();
   private readonly catalog: ImageCatalog;
+  /** SOURCE_DATE_EPOCH (a build arg): history and config times, and clamped file times of layers msbuild writes. */
+  private epoch: Date | undefined;
   /** COPY --from content digests by (image, sources): a stage rebuilt to the same image needs no fetch. */
   private fromDigests = new Map<string, string>();
 
@@ -193,6 +200,11 @@ export class Build {
     });
     for (const arg of this.plan.unusedBuildArgs) {
       this.emit({ type: 'warning', time: Date.now(), message: `build arg ${arg} was given but no stage declares it (ARG ${arg})` });
+    }
+    const epochArg = this.plan.buildArgs.get('SOURCE_DATE_EPOCH');
+    if (epochArg !== undefined && epochArg !== '') {
+      if (!/^\d+$/.test(epochArg)) throw new BuildError(`invalid SOURCE_DATE_EPOCH ${JSON.stringify(epochArg)}: expected seconds since 1970`);
+      this.epoch = new Date(Number(epochArg) * 1000);
     }
     this.tempDir = await mkdtemp(join(tmpdir(), `msbuild-${this.id}-`));
     this.contextFs = new ContextFs(this.contextDir, await loadIgnoreRules(this.contextDir, this.dockerfilePath));
@@ -336,6 +348,7 @@ export class Build {
       tempDir: this.tempDir,
       network: this.options.network ?? 'default',
       limits: this.options.limits ?? {},
+      ...(this.epoch ? { epoch: this.epoch } : {}),
       signal,
       log: onLog,
     };
@@ -412,7 +425,7 @@ export class Build {
       const time = new Date();
       if (!step.counted || step.action.kind === 'config') {
         current = {
-          state: withMetadataStep(current.state, step.configAfter, step.history, time, undefined),
+          state: withMetadataStep(current.state, step.configAfter, step.history, time, this.epoch),
           key: stepKey(current.key, step),
           ...(current.virtual ? { virtual: true } : {}),
         };
@@ -639,6 +652,20 @@ export class Build {
     const tags = this.options.tags ?? [];
     for (const tag of tags) await tagImage(this.docker, imageId, tag);
     if (this.options.iidfile) await writeFile(this.options.iidfile, imageId);
+    let manifestDigest: string | undefined;
+    for (const output of this.options.outputs ?? []) {
+      const exported = await exportImage(this.docker, imageId, output, tags);
+      manifestDigest ??= exported.manifestDigest;
+    }
+    if (this.options.metadataFile) {
+      const metadata = {
+        'containerimage.config.digest': imageId,
+        ...(manifestDigest ? { 'containerimage.digest': manifestDigest } : {}),
+        ...(tags.length > 0 ? { 'image.name': tags.join(',') } : {}),
+        'msbuild.build.id': this.id,
+      };
+      await writeFileAtomic(this.options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+    }
     const imageSize = await this.catalog.size(imageId);
     const summary: BuildSummary = {
       imageId,

@@ -6,6 +6,7 @@ import { parseBuildArgs, parseLabels } from '../options.js';
 import { PlainRenderer } from '../render/plain.js';
 import { UsageError } from '../user-error.js';
 import { parseSecrets } from '../secrets.js';
+import { parseOutputSpec } from '../../engine/export/exporters.js';
 import { parseByteSize } from '../sizes.js';
 
 export interface BuildCommandOptions {
@@ -31,6 +32,8 @@ export interface BuildCommandOptions {
   cpuPeriod?: string;
   cpuShares?: string;
   quiet?: boolean;
+  output?: string[];
+  metadataFile?: string;
 }
 
 function pullPolicy(value: string | boolean | undefined): PullPolicy {
@@ -50,6 +53,13 @@ function positiveInteger(name: string, value: string | undefined): number | unde
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`invalid ${name} ${JSON.stringify(value)}: expected a positive integer`);
   return Number(value);
+}
+
+/** SOURCE_DATE_EPOCH from the environment reaches the build as a build arg, as with docker buildx. */
+function withSourceDateEpoch(args: Map<string, string>): Map<string, string> {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && epoch !== '' && !args.has('SOURCE_DATE_EPOCH')) args.set('SOURCE_DATE_EPOCH', epoch);
+  return args;
 }
 
 /** `type=local,src=DIR` (or a bare directory) → DIR. */
@@ -87,7 +97,7 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       dockerfile: options.file,
       tags: options.tag,
       target: options.target,
-      buildArgs: parseBuildArgs(options.buildArg),
+      buildArgs: withSourceDateEpoch(parseBuildArgs(options.buildArg)),
       labels: parseLabels(options.label),
       iidfile: options.iidfile,
       network: networkMode(options.network),
@@ -106,6 +116,8 @@ export async function buildCommand(context: string, options: BuildCommandOptions
         cpuPeriod: positiveInteger('--cpu-period', options.cpuPeriod),
         cpuShares: positiveInteger('--cpu-shares', options.cpuShares),
       },
+      outputs: (options.output ?? []).map(parseOutputSpec),
+      metadataFile: options.metadataFile,
       signal: controller.signal,
       onEvent: (event: BuildEvent) => renderer?.handle(event),
     });

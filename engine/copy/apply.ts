@@ -74,6 +74,8 @@ export interface CopyRequest {
   excludes: readonly string[];
   /** Time stamped on the directories the copy creates. */
   time: Date;
+  /** SOURCE_DATE_EPOCH: copied files' mtimes are clamped to it, so layers are reproducible. */
+  clampMtime?: Date;
 }
 
 /** The entries to write, in order (parents first). Nothing at all when there is nothing to copy. */
@@ -113,7 +115,7 @@ export async function copyEntries(request: CopyRequest, target: TargetView): Pro
       mode: node.mode,
       uid: node.uid,
       gid: node.gid,
-      mtime: node.mtime,
+      mtime: request.clampMtime && node.mtime > request.clampMtime ? request.clampMtime : node.mtime,
       ...(node.type === 'symlink' ? { linkname: node.linkname ?? '' } : {}),
       ...(node.type === 'file' ? { size: node.size } : {}),
       ...(body ? { body: () => body.fs.open(body.path) } : {}),

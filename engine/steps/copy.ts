@@ -129,6 +129,7 @@ export async function executeCopy(
     chmod: action.chmod,
     excludes: action.excludes,
     time: context.epoch ?? time,
+    ...(context.epoch ? { clampMtime: context.epoch } : {}),
   });
   try {
     if (state.knownFs) {

@@ -1,0 +1,117 @@
+// Applies image layers to a host directory in order, with OCI whiteouts (`.wh.x` deletes x,
+// `.wh..wh..opq` empties a directory), never writing outside the directory: names are cleaned and
+// entries whose parent is a symlink are skipped rather than written through it.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lstat, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import tarStream from 'tar-stream';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** True when every directory between `root` and `path`'s parent is a real directory (no symlink). */
+async function parentsAreDirectories(root: string, relative: string): Promise<boolean> {
+  const parts = relative.split('/').slice(0, -1);
+  let current = root;
+  for (const part of parts) {
+    current = join(current, part);
+    try {
+      const stats = await lstat(current);
+      if (!stats.isDirectory()) return false;
+    } catch {
+      await mkdir(current, { recursive: true });
+    }
+  }
+  return true;
+}
+
+async function removeChildren(path: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(path);
+  } catch {
+    return;
+  }
+  await Promise.all(names.map((name) => rm(join(path, name), { recursive: true, force: true })));
+}
+
+/** Applies one layer tar (a stream) to `root`. Directory metadata is fixed up after all files. */
+export async function applyLayer(layer: Readable, root: string): Promise<void> {
+  const extract = tarStream.extract();
+  const directories: Array<{ path: string; mode: number; uid: number; gid: number; mtime: Date }> = [];
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, entry, next) => {
+      const body = entry as unknown as Readable;
+      const relative = posix.normalize(`/${header.name}`).replace(/^\/+|\/+$/g, '');
+      const finish = (error?: unknown) => (error ? reject(error) : next());
+      const skip = () => {
+        body.resume();
+        body.on('end', () => finish());
+      };
+      if (relative === '') return skip();
+      const base = posix.basename(relative);
+      const target = join(root, relative);
+      const work = async () => {
+        if (!(await parentsAreDirectories(root, relative))) return false;
+        if (base === '.wh..wh..opq') {
+          await removeChildren(dirname(target));
+          return false;
+        }
+        if (base.startsWith('.wh.')) {
+          await rm(join(dirname(target), base.slice(4)), { recursive: true, force: true });
+          return false;
+        }
+        const existing = await lstat(target).catch(() => undefined);
+        if (existing && !(existing.isDirectory() && header.type === 'directory')) await rm(target, { recursive: true, force: true });
+        switch (header.type) {
+          case 'directory':
+            await mkdir(target, { recursive: true });
+            directories.push({ path: target, mode: header.mode ?? 0o755, uid: header.uid ?? 0, gid: header.gid ?? 0, mtime: header.mtime ?? new Date(0) });
+            return false;
+          case 'symlink':
+            await symlink(header.linkname ?? '', target);
+            if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
+            return false;
+          case 'link': {
+            const linked = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
+            await link(join(root, linked), target).catch(() => undefined);
+            return false;
+          }
+          case 'file':
+          case 'contiguous-file':
+            await pipeline(body, createWriteStream(target, { mode: (header.mode ?? 0o644) & 0o777 }));
+            if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
+            await chmod(target, header.mode ?? 0o644);
+            await utimes(target, header.mtime ?? new Date(0), header.mtime ?? new Date(0));
+            return true;
+          default:
+            // Devices and fifos are not exported (they need privileges and are never build output).
+            return false;
+        }
+      };
+      work()
+        .then((consumed) => {
+          if (consumed) finish();
+          else skip();
+        })
+        .catch(reject);
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  layer.on('error', (error) => extract.destroy(error));
+  layer.pipe(extract as unknown as NodeJS.WritableStream);
+  await done;
+  for (const directory of directories.reverse()) {
+    if (isRoot) await lchown(directory.path, directory.uid, directory.gid).catch(() => undefined);
+    await chmod(directory.path, directory.mode);
+    await utimes(directory.path, directory.mtime, directory.mtime);
+  }
+}
+
+/** Applies `layers` (tar files, bottom first) to `root`. */
+export async function flattenLayers(layers: readonly string[], root: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  for (const layer of layers) await applyLayer(createReadStream(layer), root);
+}

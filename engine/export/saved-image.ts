@@ -1,0 +1,88 @@
+// An image read out of the daemon with `docker save`: its exact config bytes and its layer tars
+// (in a temporary directory), in rootfs order. The basis of every exporter but `docker`.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import tarStream from 'tar-stream';
+
+export interface SavedLayer {
+  diffId: string;
+  path: string;
+  size: number;
+}
+
+/** Owns a temporary directory: call `dispose()`. */
+export class SavedImage {
+  private constructor(
+    readonly dir: string,
+    readonly id: string,
+    readonly configBytes: Buffer,
+    readonly layers: SavedLayer[],
+  ) {}
+
+  static async read(docker: Docker, imageId: string): Promise<SavedImage> {
+    const dir = await mkdtemp(join(tmpdir(), 'msbuild-save-'));
+    try {
+      const stream = (await docker.getImage(imageId).get()) as unknown as Readable;
+      const files = new Map<string, { path: string; digest: string; size: number }>();
+      const small = new Map<string, Buffer>();
+      let counter = 0;
+      const extract = tarStream.extract();
+      const done = new Promise<void>((resolve, reject) => {
+        extract.on('entry', (header, entry, next) => {
+          const body = entry as unknown as Readable;
+          if (header.name.endsWith('layer.tar')) {
+            const path = join(dir, `layer-${counter++}.tar`);
+            const hash = createHash('sha256');
+            let size = 0;
+            body.on('data', (chunk: Buffer) => {
+              hash.update(chunk);
+              size += chunk.length;
+            });
+            pipeline(body, createWriteStream(path))
+              .then(() => {
+                files.set(header.name, { path, digest: `sha256:${hash.digest('hex')}`, size });
+                next();
+              })
+              .catch(reject);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          body.on('data', (chunk: Buffer) => chunks.push(chunk));
+          body.on('end', () => {
+            if (header.name.endsWith('.json')) small.set(header.name, Buffer.concat(chunks));
+            next();
+          });
+        });
+        extract.on('finish', resolve);
+        extract.on('error', reject);
+      });
+      stream.on('error', (error) => extract.destroy(error));
+      stream.pipe(extract as unknown as NodeJS.WritableStream);
+      await done;
+      const manifest = JSON.parse((small.get('manifest.json') ?? Buffer.from('[]')).toString('utf8')) as Array<{ Config: string; Layers: string[] }>;
+      const item = manifest[0];
+      if (!item) throw new Error(`docker save of ${imageId} has no manifest`);
+      const configBytes = small.get(item.Config);
+      if (!configBytes) throw new Error(`docker save of ${imageId} has no config`);
+      const layers = item.Layers.map((name) => {
+        const file = files.get(name);
+        if (!file) throw new Error(`docker save of ${imageId} lacks layer ${name}`);
+        return { diffId: file.digest, path: file.path, size: file.size };
+      });
+      return new SavedImage(dir, imageId, configBytes, layers);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
