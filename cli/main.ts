@@ -58,6 +58,24 @@ program
     await buildCommand(context, options);
   });
 
+program
+  .command('bake')
+  .description('build several targets from msbuild.yaml (or compose.yaml) at once, sharing work and cache')
+  .argument('[targets...]', 'targets or groups (default: the default group)')
+  .option('-f, --file <path>', 'bake file (default: msbuild.yaml, then compose.yaml)')
+  .option('--set <target.key=value>', 'override a target setting, e.g. api.args.VERSION=2 or *.platform=linux/amd64 (repeatable)', collect)
+  .option('--print', 'print the resolved configuration and exit')
+  .option('--progress <mode>', 'plain or quiet', 'plain')
+  .option('--cache-dir <dir>', 'cache index directory')
+  .option('-j, --jobs <n>', 'steps run at once, over all targets')
+  .option('--network <mode>', 'network for RUN in every target: default, none or host')
+  .option('--pull <policy>', 'always, missing or never')
+  .option('--no-cache', 'do not use the cache')
+  .action(async (targets: string[], options) => {
+    const { bakeCommand } = await import('./commands/bake.js');
+    await bakeCommand(targets, options);
+  });
+
 const cache = program.command('cache').description('inspect, explain, trim and share the step cache');
 cache.option('--cache-dir <dir>', 'cache index directory (default: $XDG_CACHE_HOME/msbuild)');
 const cacheDir = () => cache.opts<{ cacheDir?: string }>().cacheDir;

@@ -34,7 +34,7 @@ import { KnownFs } from './image/known-fs.js';
 import { withConfigOnly, withMetadataStep, type ImageState } from './image/state.js';
 import type { CopyAction, DispatchedStep } from './plan/dispatch.js';
 import { planFromAst, type BuildPlan, type StagePlan } from './plan/plan.js';
-import { CancelledError, Scheduler } from './schedule/scheduler.js';
+import { CancelledError, Scheduler, WorkPool } from './schedule/scheduler.js';
 import type { StepContext, StepOutcome } from './steps/context.js';
 import { executeCopy, prepareCopy, type PreparedCopy, type ResolvedCopySource } from './steps/copy.js';
 import { prepareMounts } from './steps/mounts.js';
@@ -65,6 +65,8 @@ export interface BuildOptions {
   /** Directory to export the entries this build used to (`--cache-to type=local,dest=DIR`). */
   cacheTo?: string;
   jobs?: number;
+  /** Daemon work shared with other builds of this process (bake): identical steps run once. */
+  pool?: WorkPool;
   pull?: PullPolicy;
   iidfile?: string;
   limits?: ResourceLimits;
@@ -210,7 +212,7 @@ export class Build {
     this.contextFs = new ContextFs(this.contextDir, await loadIgnoreRules(this.contextDir, this.dockerfilePath));
     this.memo = new Map(Object.entries((await this.store.readJson<Record<string, string>>('file-digests.json')) ?? {}));
     this.fromDigests = new Map(Object.entries((await this.store.readJson<Record<string, string>>('from-digests.json')) ?? {}));
-    const jobs = this.options.jobs ?? defaultJobs();
+    const jobs = this.options.pool?.jobs ?? this.options.jobs ?? defaultJobs();
     this.emit({
       type: 'build-start',
       time: Date.now(),
@@ -225,7 +227,7 @@ export class Build {
       })),
     });
 
-    const scheduler = new Scheduler<StageOutcome>(jobs, this.options.signal);
+    const scheduler = new Scheduler<StageOutcome>(this.options.pool ?? new WorkPool(jobs), this.options.signal);
     const runners = this.plan.stages.map((stage) =>
       this.runStage(stage, scheduler).then(
         (outcome) => scheduler.stageDone(stage.node.index, outcome),
@@ -550,6 +552,7 @@ export class Build {
       const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
       if (this.options.dryRun) return { state: current.state, key, virtual: true };
+      const joined = scheduler.isRunning(key);
       const outcome = await scheduler.run(key, async (signal): Promise<StepOutcome> => {
         const stepContext = { ...context, signal };
         if (action.kind === 'run') {
@@ -568,7 +571,7 @@ export class Build {
         throw new Error('internal: a config step has no execution');
       });
       const seconds = (Date.now() - started) / 1000;
-      this.stepsRun++;
+      if (!joined) this.stepsRun++;
       const state = outcome.state.imageId === undefined ? await materialize(this.docker, outcome.state) : outcome.state;
       await this.store.put({
         key,
@@ -584,7 +587,7 @@ export class Build {
       });
       await this.store.recordInputs(identity, inputs);
       this.usedKeys.add(key);
-      this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds, layerSize: outcome.layerSize });
+      this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds, layerSize: outcome.layerSize, ...(joined ? { shared: true } : {}) });
       this.timings.set(ref.id, { start: started, end: Date.now(), deps });
       return { state, key };
     } catch (error) {

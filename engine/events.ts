@@ -53,6 +53,8 @@ export interface StepDoneEvent {
   seconds: number;
   /** Size in bytes of the layer the step produced (0 for none). */
   layerSize: number;
+  /** The step joined an identical step already running (another stage or bake target) instead of running again. */
+  shared?: boolean;
 }
 
 export interface StepErrorEvent {

@@ -29,15 +29,51 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-export class Scheduler<StageResult> {
+/**
+ * Daemon work shared by builds in one process (`msbuild bake`): at most `jobs` operations at once,
+ * and one run for concurrent requests with the same key.
+ */
+export class WorkPool {
   private readonly limit: LimitFunction;
-  private readonly stages = new Map<number, Deferred<StageResult>>();
   private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(readonly jobs: number) {
+    this.limit = pLimit(Math.max(1, jobs));
+  }
+
+  get active(): number {
+    return this.limit.activeCount;
+  }
+
+  /** True when work with this key is running now (a new request would join it). */
+  isRunning(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
+  run<T>(key: string | undefined, work: () => Promise<T>): Promise<T> {
+    if (key !== undefined) {
+      const running = this.inflight.get(key);
+      if (running) return running as Promise<T>;
+    }
+    const promise = this.limit(work);
+    if (key !== undefined) {
+      this.inflight.set(key, promise);
+      promise.finally(() => this.inflight.delete(key)).catch(() => undefined);
+    }
+    return promise;
+  }
+}
+
+/** One build's view: its stages' results, its cancellation, and the (possibly shared) work pool. */
+export class Scheduler<StageResult> {
+  private readonly stages = new Map<number, Deferred<StageResult>>();
   private readonly controller = new AbortController();
   private firstError: unknown;
 
-  constructor(jobs: number, outer?: AbortSignal) {
-    this.limit = pLimit(Math.max(1, jobs));
+  constructor(
+    private readonly pool: WorkPool,
+    outer?: AbortSignal,
+  ) {
     if (outer) {
       if (outer.aborted) this.cancel(outer.reason);
       else outer.addEventListener('abort', () => this.cancel(outer.reason), { once: true });
@@ -56,7 +92,7 @@ export class Scheduler<StageResult> {
 
   /** Number of daemon operations running now (for tests and progress). */
   get active(): number {
-    return this.limit.activeCount;
+    return this.pool.active;
   }
 
   private stage(index: number): Deferred<StageResult> {
@@ -95,19 +131,15 @@ export class Scheduler<StageResult> {
    * Runs `work` within the parallelism limit. With a key, concurrent calls with the same key share
    * one run (two stages, or two targets, that do the very same step).
    */
+  /** True when the same work is already running (started by another stage or build). */
+  isRunning(key: string): boolean {
+    return this.pool.isRunning(key);
+  }
+
   run<T>(key: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (key !== undefined) {
-      const running = this.inflight.get(key);
-      if (running) return running as Promise<T>;
-    }
-    const promise = this.limit(async () => {
+    return this.pool.run(key, async () => {
       this.throwIfCancelled();
       return work(this.controller.signal);
     });
-    if (key !== undefined) {
-      this.inflight.set(key, promise);
-      promise.finally(() => this.inflight.delete(key)).catch(() => undefined);
-    }
-    return promise;
   }
 }
