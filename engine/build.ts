@@ -498,7 +498,7 @@ export class Build {
     deps: string[],
   ): Promise<StageOutcome> {
     const action = step.action;
-    const started = Date.now();
+    let started = Date.now();
     let prepared: PreparedCopy | undefined;
     const tail = new OutputTail(20);
     const onLog = (stream: 'stdout' | 'stderr', text: string) => {
@@ -516,6 +516,8 @@ export class Build {
       let key: string;
       if (action.kind === 'copy') {
         const source = await this.copySource(action, scheduler);
+        // The step's time starts when what it copies from is ready.
+        started = Date.now();
         if (action.source.kind === 'stage') deps.push(this.lastStepOf(action.source.stage));
         if (!source) {
           const from = action.source.kind === 'stage' ? this.plan.graph.stages[action.source.stage].displayName : '';
