@@ -87,6 +87,8 @@ export interface BuildOptions {
 }
 
 export interface BuildResult {
+  /** Label value of every container this build created (`io.msbuild.build`). */
+  buildId: string;
   imageId: string;
   tags: string[];
   summary: BuildSummary;
@@ -687,7 +689,7 @@ export class Build {
     };
     if (this.options.cacheTo) await exportCache(this.docker, this.store, this.options.cacheTo, this.usedKeys);
     this.emit({ type: 'build-done', time: Date.now(), summary });
-    return { imageId, tags, summary, config: state.config, stageImages: this.stageImages, cacheKeys: [...this.usedKeys] };
+    return { buildId: this.id, imageId, tags, summary, config: state.config, stageImages: this.stageImages, cacheKeys: [...this.usedKeys] };
   }
 
   private dryRunResult(target: StageOutcome): BuildResult {
@@ -702,7 +704,7 @@ export class Build {
       stageSizes: [],
       criticalPath: [],
     };
-    return { imageId: summary.imageId, tags: [], summary, config: target.state.config, stageImages: this.stageImages, cacheKeys: [...this.usedKeys] };
+    return { buildId: this.id, imageId: summary.imageId, tags: [], summary, config: target.state.config, stageImages: this.stageImages, cacheKeys: [...this.usedKeys] };
   }
 
   /** The chain of steps that ends last, following each step's latest-finishing dependency. */

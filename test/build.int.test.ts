@@ -1,0 +1,138 @@
+// Integration: `build()` on the real daemon — the images it leaves, the errors it gives, and that no
+// container outlives a build, on success or failure.
+import test from 'ava';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, type BuildOptions } from '../engine/build.js';
+import { BuildError } from '../engine/build-error.js';
+import type { BuildEvent } from '../engine/events.js';
+import { imageFiles, leftoverContainers, makeContext, removeDir, removeImages, requireDaemon, runImage, uniqueName } from './support/docker.js';
+
+const contexts: string[] = [];
+const tags: string[] = [];
+let cacheDir = '';
+
+test.before(async () => {
+  await requireDaemon();
+  cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
+});
+
+test.after.always(async () => {
+  await removeImages(...tags);
+  for (const dir of [...contexts, cacheDir]) await removeDir(dir);
+});
+
+async function buildIn(files: Parameters<typeof makeContext>[0], options: Partial<BuildOptions> = {}) {
+  const context = await makeContext(files);
+  contexts.push(context);
+  const tag = `${uniqueName('msbuild-it')}:latest`;
+  tags.push(tag);
+  const events: BuildEvent[] = [];
+  const run = (extra: Partial<BuildOptions> = {}) =>
+    build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, onEvent: (e) => events.push(e), ...options, ...extra });
+  return { context, tag, events, run };
+}
+
+function buildIdOf(events: BuildEvent[]): string {
+  const start = events.find((e) => e.type === 'build-start');
+  return start?.type === 'build-start' ? start.buildId : '';
+}
+
+test('a multi-stage build leaves a runnable, tagged image holding only what the last stage copied', async (t) => {
+  const { tag, run, events } = await buildIn({
+    Dockerfile: [
+      'FROM busybox AS build',
+      'WORKDIR /src',
+      'COPY hello.sh .',
+      'RUN chmod +x hello.sh && mkdir /out && cp hello.sh /out/hello',
+      'FROM busybox AS final',
+      'COPY --from=build /out/hello /usr/local/bin/hello',
+      'ENTRYPOINT ["hello"]',
+      'CMD ["world"]',
+    ].join('\n'),
+    'hello.sh': '#!/bin/sh\necho "hello, $1"\n',
+  });
+  const result = await run();
+  t.regex(result.imageId, /^sha256:[0-9a-f]{64}$/);
+  t.is((await runImage(tag)).trim(), 'hello, world');
+  const files = await imageFiles(tag);
+  t.is(files.get('/usr/local/bin/hello')?.mode, 0o755);
+  t.false(files.has('/src/hello.sh'), 'nothing of the build stage leaks into the final image');
+  t.deepEqual(await leftoverContainers(buildIdOf(events)), []);
+  t.is(result.config.config.Entrypoint?.[0], 'hello');
+});
+
+test('a failing RUN names the step, gives its exit code and last output, and leaves no container', async (t) => {
+  const { run, events } = await buildIn({
+    Dockerfile: 'FROM busybox\nRUN echo first\nRUN echo "compiling..." && echo "boom: undefined symbol" >&2 && exit 2\nRUN echo never\n',
+  });
+  const error = await t.throwsAsync(run(), { instanceOf: BuildError });
+  t.regex(error?.message ?? '', /^\[stage-0 3\/4\] RUN echo "compiling\.\.\."/);
+  t.regex(error?.message ?? '', /exit code 2/);
+  t.is(error?.exitCode, 2);
+  t.deepEqual([...(error?.outputTail ?? [])].sort(), ['boom: undefined symbol', 'compiling...']);
+  t.is(error?.step?.line, 3);
+  t.deepEqual(await leftoverContainers(buildIdOf(events)), []);
+});
+
+test('a missing COPY source is an error naming the source and the step', async (t) => {
+  const { run } = await buildIn({ Dockerfile: 'FROM busybox\nCOPY missing.txt /x\n' });
+  const error = await t.throwsAsync(run(), { instanceOf: BuildError });
+  t.regex(error?.message ?? '', /\[stage-0 2\/2\] COPY missing.txt \/x: "missing.txt" not found in the build context/);
+});
+
+test('COPY --from an unknown stage (with pulling off) says it is neither a stage nor a local image', async (t) => {
+  const { run } = await buildIn({ Dockerfile: 'FROM busybox AS build\nRUN true\nFROM busybox\nCOPY --from=buidl /x /x\n' });
+  const error = await t.throwsAsync(run());
+  t.regex(error?.message ?? '', /"buidl"/);
+  t.regex(error?.message ?? '', /build/);
+});
+
+test('an unknown --chown user is an error naming the user', async (t) => {
+  const { run } = await buildIn({ Dockerfile: 'FROM busybox\nCOPY --chown=nosuchuser f /f\n', f: 'x' });
+  const error = await t.throwsAsync(run(), { instanceOf: BuildError });
+  t.regex(error?.message ?? '', /COPY --chown=nosuchuser f \/f: unable to find user nosuchuser/);
+});
+
+test('--chown by name resolves in the image; --chmod applies to copied files and directories', async (t) => {
+  const { tag, run } = await buildIn({
+    Dockerfile: 'FROM busybox\nCOPY --chown=app:staff --chmod=0640 dir /data/\n',
+    'dir/a.txt': 'a',
+    'dir/sub/b.txt': 'b',
+  });
+  await run();
+  const files = await imageFiles(tag);
+  t.like(files.get('/data/a.txt'), { uid: 1000, gid: 50, mode: 0o640 });
+  t.like(files.get('/data/sub'), { uid: 1000, gid: 50, mode: 0o640 });
+  t.like(files.get('/data'), { uid: 1000, gid: 50, mode: 0o755 }, 'created destination: owned by --chown, not --chmod-ed');
+});
+
+test('--target builds only what the target needs: a broken unused stage is never built', async (t) => {
+  const { tag, run, events } = await buildIn({
+    Dockerfile: 'FROM busybox AS good\nRUN echo good > /good\nFROM busybox AS broken\nRUN exit 1\nFROM good AS last\nRUN cat /good\n',
+  });
+  await run({ target: 'good' });
+  t.is((await runImage(tag, ['cat', '/good'])).trim(), 'good');
+  const started = events.flatMap((e) => (e.type === 'step-start' ? [e.step.stage] : []));
+  t.false(started.includes('broken'));
+  t.false(started.includes('last'));
+});
+
+test('labels from --label land on the final image; --iidfile gets the image ID', async (t) => {
+  const { context, run } = await buildIn({ Dockerfile: 'FROM busybox\nLABEL a=1\n' });
+  const iidfile = join(context, 'iid');
+  const result = await run({ labels: { b: '2' }, iidfile });
+  t.is(await readFile(iidfile, 'utf8'), result.imageId);
+  t.deepEqual(result.config.config.Labels, { a: '1', b: '2' });
+});
+
+test('a rebuild with nothing changed runs no step and gives the same image', async (t) => {
+  const { run, events } = await buildIn({ Dockerfile: 'FROM busybox\nCOPY f /f\nRUN cat /f > /g\nENV X=1\n', f: 'content' });
+  const first = await run();
+  events.length = 0;
+  const second = await run();
+  t.is(second.imageId, first.imageId);
+  t.is(second.summary.stepsRun, 0);
+  t.is(second.summary.stepsCached, 2);
+});

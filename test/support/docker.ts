@@ -1,0 +1,133 @@
+// Test helpers for the real daemon: fail loudly when it is missing, temporary contexts, running images,
+// listing an image's files, and counting leftover build containers.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import tarStream from 'tar-stream';
+import { buildLabel } from '../../engine/docker/container.js';
+
+export const docker = new Docker();
+export const dockerCli = '/usr/bin/docker';
+
+/** Integration tests need the daemon: its absence is a failure, never a skip. */
+export async function requireDaemon(): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new Error(`integration tests need a Docker daemon (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}): ${(error as Error).message}. Run \`make test\`, which starts one.`);
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export type ContextFile = string | { content: string; mode?: number } | { symlink: string };
+
+/** A temporary build context with the given files (paths relative to its root). */
+export async function makeContext(files: Record<string, ContextFile>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'msbuild-it-'));
+  for (const [path, file] of Object.entries(files)) {
+    const target = join(root, path);
+    await mkdir(dirname(target), { recursive: true });
+    if (typeof file === 'string') await writeFile(target, file);
+    else if ('symlink' in file) await symlink(file.symlink, target);
+    else {
+      await writeFile(target, file.content);
+      if (file.mode !== undefined) await chmod(target, file.mode);
+    }
+  }
+  return root;
+}
+
+export async function removeDir(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Runs the image (network none) and returns its output; throws on a non-zero exit. */
+export async function runImage(image: string, args: string[] = [], entrypoint?: string): Promise<string> {
+  const result = await runCommand(dockerCli, ['run', '--rm', '--network', 'none', ...(entrypoint !== undefined ? ['--entrypoint', entrypoint] : []), image, ...args]);
+  if (result.code !== 0) throw new Error(`docker run ${image} failed (${result.code}): ${result.stderr}`);
+  return result.stdout;
+}
+
+export interface FileEntry {
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  linkname?: string;
+}
+
+/** Every path in the image (as `docker export` gives it, Docker's own mount points left out). */
+export async function imageFiles(image: string): Promise<Map<string, FileEntry>> {
+  const container = await docker.createContainer({ Image: image, Cmd: ['/none'], Entrypoint: [], NetworkDisabled: true });
+  const files = new Map<string, FileEntry>();
+  try {
+    const stream = (await container.export()) as unknown as Readable;
+    const extract = tarStream.extract();
+    await new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, entry, next) => {
+        const path = `/${header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')}`;
+        files.set(path, {
+          type: header.type ?? 'file',
+          mode: (header.mode ?? 0) & 0o7777,
+          uid: header.uid ?? 0,
+          gid: header.gid ?? 0,
+          size: header.size ?? 0,
+          ...(header.linkname ? { linkname: header.linkname } : {}),
+        });
+        (entry as unknown as Readable).resume();
+        (entry as unknown as Readable).on('end', next);
+      });
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+      stream.pipe(extract as unknown as NodeJS.WritableStream);
+    });
+  } finally {
+    await container.remove({ force: true });
+  }
+  for (const mount of ['/', '/.dockerenv', '/dev', '/dev/console', '/dev/pts', '/dev/shm', '/etc', '/etc/hostname', '/etc/hosts', '/etc/mtab', '/etc/resolv.conf', '/proc', '/sys']) {
+    if (files.get(mount)?.size === 0) files.delete(mount);
+  }
+  return files;
+}
+
+/** Containers a build created that still exist (there must be none once it has ended). */
+export async function leftoverContainers(buildId?: string): Promise<string[]> {
+  const label = buildId === undefined ? buildLabel : `${buildLabel}=${buildId}`;
+  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+  return containers.map((c) => `${c.Id.slice(0, 12)} ${c.Names.join(',')}`);
+}
+
+export async function removeImages(...references: string[]): Promise<void> {
+  for (const reference of references) await docker.getImage(reference).remove({ force: true }).catch(() => undefined);
+}
