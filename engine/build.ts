@@ -29,9 +29,9 @@ import { parseDockerfile } from './dockerfile/parser.js';
 import type { BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
 import { formatPlatform } from './expand/args.js';
 import { materialize } from './image/assemble.js';
-import { cloneConfig, type ImageConfig } from './image/config.js';
+import { cloneConfig, configWithoutTimes, type ImageConfig } from './image/config.js';
 import { KnownFs } from './image/known-fs.js';
-import { withConfigOnly, withMetadataStep, type ImageState } from './image/state.js';
+import { withCachedStep, withConfigOnly, withMetadataStep, type ImageState } from './image/state.js';
 import type { CopyAction, DispatchedStep } from './plan/dispatch.js';
 import { planFromAst, type BuildPlan, type StagePlan } from './plan/plan.js';
 import { CancelledError, Scheduler, WorkPool } from './schedule/scheduler.js';
@@ -428,9 +428,11 @@ export class Build {
       scheduler.throwIfCancelled();
       const time = new Date();
       if (!step.counted || step.action.kind === 'config') {
+        // Metadata changes no file: like BuildKit, it is not part of later steps' keys (what a later
+        // step depends on — env, user, workdir — is in that step's own key).
         current = {
           state: withMetadataStep(current.state, step.configAfter, step.history, time, this.epoch),
-          key: stepKey(current.key, step),
+          key: current.key,
           ...(current.virtual ? { virtual: true } : {}),
         };
         if (!step.counted) continue;
@@ -468,11 +470,13 @@ export class Build {
    */
   private async stageResult(stage: StagePlan, current: StageOutcome): Promise<ImageState> {
     if (current.state.imageId !== undefined) return current.state;
-    const known = await this.cachedState(current.key, stage);
+    // The final config depends on metadata steps too: they are part of this key.
+    const resultKey = digestOf({ layers: current.key, config: configWithoutTimes(current.state.config) });
+    const known = await this.cachedState(resultKey, stage);
     if (known) return this.stateFromEntry(known);
     const state = await materialize(this.docker, current.state);
     await this.store.put({
-      key: current.key,
+      key: resultKey,
       imageId: state.imageId as string,
       config: state.config,
       stage: stage.node.displayName,
@@ -482,7 +486,7 @@ export class Build {
       created: new Date().toISOString(),
       ...(state.knownFs ? { knownFs: state.knownFs.toJSON() } : {}),
     });
-    this.usedKeys.add(current.key);
+    this.usedKeys.add(resultKey);
     return state;
   }
 
@@ -533,7 +537,7 @@ export class Build {
         if (knownDigest !== undefined) {
           const knownKey = stepKey(current.key, step, { contentDigest: knownDigest });
           const knownHit = await this.cachedState(knownKey, stage);
-          if (knownHit) return this.reuse(knownHit, knownKey, ref, started, deps);
+          if (knownHit) return this.reuse(knownHit, knownKey, ref, started, deps, current.state, step);
         }
         prepared = await prepareCopy(context, action, source, source.kind === 'context' ? this.memoView() : undefined, time);
         if (fromKey !== undefined) {
@@ -552,7 +556,7 @@ export class Build {
       inputs.key = key;
       const identity = this.stepIdentity(stage, ref.index);
       const hit = await this.cachedState(key, stage);
-      if (hit) return this.reuse(hit, key, ref, started, deps);
+      if (hit) return this.reuse(hit, key, ref, started, deps, current.state, step);
       const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
       if (this.options.dryRun) return { state: current.state, key, virtual: true };
@@ -613,14 +617,17 @@ export class Build {
     }
   }
 
-  /** A cache hit: the step's recorded result stands in for running it. */
-  private reuse(hit: CacheEntry, key: string, ref: StepRef, started: number, deps: string[]): StageOutcome {
+  /**
+   * A cache hit: the step's recorded layers stand in for running it. The config comes from this
+   * build's plan (metadata before the step may differ from the build that recorded it).
+   */
+  private reuse(hit: CacheEntry, key: string, ref: StepRef, started: number, deps: string[], state: ImageState, step: DispatchedStep): StageOutcome {
     this.stepsCached++;
     this.secondsSaved += hit.seconds;
     this.emit({ type: 'step-cached', time: Date.now(), step: ref, savedSeconds: hit.seconds });
     this.timings.set(ref.id, { start: started, end: Date.now(), deps });
     this.usedKeys.add(key);
-    return { state: this.stateFromEntry(hit), key };
+    return { state: withCachedStep(state, hit, step.configAfter, step.history), key };
   }
 
   private stateFromEntry(entry: CacheEntry): ImageState {

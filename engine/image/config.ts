@@ -109,3 +109,11 @@ function canonical(value: unknown): unknown {
   }
   return value;
 }
+
+/** The config with creation times removed: two builds of the same plan give the same value. */
+export function configWithoutTimes(config: ImageConfig): ImageConfig {
+  const copy = cloneConfig(config);
+  delete copy.created;
+  copy.history = copy.history.map(({ created: _created, ...entry }) => entry);
+  return copy;
+}

@@ -1,7 +1,7 @@
 // The image a stage has built so far: the exact config msbuild will write, and which daemon images
 // hold it (one with exactly this config, if loaded; one with the same layers, to run containers from).
-import { cloneConfig, type HistoryEntry, type ImageConfig } from './config.js';
-import type { KnownFs } from './known-fs.js';
+import { cloneConfig, configBytes, type HistoryEntry, type ImageConfig } from './config.js';
+import { KnownFs, type KnownEntry } from './known-fs.js';
 
 export interface ImageState {
   config: ImageConfig;
@@ -63,4 +63,30 @@ export function configWithLayer(
   config.history = [...state.config.history, historyEntry];
   config.created = timestamp(time, epoch);
   return config;
+}
+
+/** What a cache entry holds of a step's result (see CacheEntry). */
+export interface CachedStep {
+  imageId: string;
+  config: ImageConfig;
+  knownFs?: Array<[string, KnownEntry]>;
+}
+
+/**
+ * The state after a step whose result comes from the cache: the entry's layers, this build's config.
+ * When both configs agree the entry's image is the state's image; otherwise the config is loaded later.
+ */
+export function withCachedStep(state: ImageState, cached: CachedStep, configAfter: ImageConfig, entry: HistoryEntry): ImageState {
+  const diffIds = cached.config.rootfs.diff_ids;
+  const added = diffIds.length > state.config.rootfs.diff_ids.length ? diffIds[diffIds.length - 1] : undefined;
+  // The step's own history time is the entry's: a rebuild with nothing changed gives the same image.
+  const recorded = cached.config.history.at(-1)?.created;
+  const config = configWithLayer(state, configAfter, entry, added, recorded ? new Date(recorded) : new Date());
+  if (recorded) config.created = recorded;
+  const knownFs = cached.knownFs ? new KnownFs(cached.knownFs) : undefined;
+  const layerImageId = diffIds.length > 0 ? cached.imageId : undefined;
+  if (configBytes(config).equals(configBytes(cached.config))) {
+    return { config: cached.config, imageId: cached.imageId, parentConfig: cached.config, pendingConfigs: [], layerImageId, ...(knownFs ? { knownFs } : {}) };
+  }
+  return { ...withConfigOnly(state, config), layerImageId, knownFs };
 }

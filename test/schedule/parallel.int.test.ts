@@ -1,0 +1,54 @@
+// Integration: independent stages really run at the same time, and a stage's steps before its
+// COPY --from do not wait for the stage they copy from. Proved without timing assumptions.
+import test from 'ava';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from '../../engine/build.js';
+import type { BuildEvent } from '../../engine/events.js';
+import { cacheVolumeName } from '../../engine/steps/mounts.js';
+import { docker, makeContext, removeDir, requireDaemon, uniqueName } from '../support/docker.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+test.before(requireDaemon);
+test.after.always(async () => {
+  for (const step of cleanup) await step().catch(() => undefined);
+});
+
+test('two stages that wait for each other through a shared cache mount finish: a serial build would deadlock', async (t) => {
+  const id = uniqueName('rendezvous');
+  const wait = (mine: string, theirs: string) =>
+    `RUN --mount=type=cache,id=${id},target=/shared sh -c 'touch /shared/${mine}; i=0; while [ ! -f /shared/${theirs} ]; do i=$((i+1)); [ $i -gt 150 ] && exit 1; sleep 0.2; done'`;
+  const context = await makeContext({
+    Dockerfile: [
+      'FROM busybox AS a', wait('a', 'b'), 'RUN echo a > /a',
+      'FROM busybox AS b', wait('b', 'a'), 'RUN echo b > /b',
+      'FROM scratch', 'COPY --from=a /a /a', 'COPY --from=b /b /b',
+    ].join('\n'),
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
+  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => docker.getVolume(cacheVolumeName({ id } as never)).remove());
+  const result = await build({ context, network: 'none', pull: 'never', cacheDir, jobs: 2 });
+  t.is(result.summary.stepsRun, 6);
+});
+
+test('steps before a COPY --from run while the source stage is still building', async (t) => {
+  const context = await makeContext({
+    Dockerfile: [
+      'FROM busybox AS slow', 'RUN sleep 2 && echo slow > /slow',
+      'FROM busybox AS final', 'RUN echo early > /early', 'COPY --from=slow /slow /slow',
+    ].join('\n'),
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
+  cleanup.push(() => removeDir(context), () => removeDir(cacheDir));
+  const events: BuildEvent[] = [];
+  await build({ context, network: 'none', pull: 'never', cacheDir, onEvent: (e) => events.push(e) });
+  const names = new Map(events.flatMap((e) => (e.type === 'step-start' ? [[e.step.id, e.step.name] as const] : [])));
+  const doneAt = (name: string) => {
+    const id = [...names].find(([, n]) => n.startsWith(name))?.[0];
+    const done = events.find((e) => e.type === 'step-done' && e.stepId === id);
+    return done?.time ?? Infinity;
+  };
+  t.true(doneAt('RUN echo early') < doneAt('RUN sleep 2'), 'the early step finished before the slow stage did');
+  t.true(doneAt('COPY --from=slow') >= doneAt('RUN sleep 2'), 'the copy waited for its source');
+});
