@@ -1,0 +1,48 @@
+// Integration: Ctrl-C (SIGINT) and SIGTERM during a RUN cancel the build, remove its containers and
+// exit 130 / 143; the cache stays usable.
+import test from 'ava';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CacheStore } from '../../engine/cache/store.js';
+import { startMsbuild } from '../support/cli.js';
+import { docker, makeContext, removeDir, requireDaemon, uniqueName } from '../support/docker.js';
+
+const cleanup: string[] = [];
+test.before(requireDaemon);
+test.after.always(async () => {
+  for (const dir of cleanup) await removeDir(dir);
+});
+
+async function containersRunning(marker: string): Promise<number> {
+  const containers = await docker.listContainers({ all: true });
+  return containers.filter((c) => c.Command.includes(marker)).length;
+}
+
+async function until(condition: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${signal} during a RUN removes its container and exits ${code}`, async (t) => {
+    const marker = uniqueName('interrupt-me');
+    const context = await makeContext({ Dockerfile: `FROM busybox\nCOPY f /f\nRUN sleep 60 # ${marker}\n`, f: 'x' });
+    const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+    cleanup.push(context, cacheDir);
+    const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context]);
+    t.true(await until(async () => (await containersRunning(marker)) > 0, 30_000), `the RUN container started:\n${run.output()}`);
+    const sent = Date.now();
+    run.child.kill(signal);
+    t.is(await run.exit, code, run.output());
+    t.true(Date.now() - sent < 15_000, 'cancelled promptly');
+    t.is(await containersRunning(marker), 0, 'no container left');
+    // The COPY before the RUN finished and stays cached; every entry is whole.
+    const entries = await new CacheStore(cacheDir).list();
+    t.true(entries.some((e) => e.step.startsWith('COPY f /f')));
+  });
+}

@@ -1,0 +1,20 @@
+// Runs the compiled msbuild CLI as a separate process, as users and CI run it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runCommand, type CommandResult } from './docker.js';
+
+export const cliPath = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+export function msbuild(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, [cliPath, ...args], options);
+}
+
+/** Starts the CLI without waiting, with its output collected as it comes. */
+export function startMsbuild(args: string[]): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  return { child, output: () => output, exit };
+}
