@@ -167,7 +167,7 @@ function parseNode(node: InstructionNode, where: ParseContext): Instruction {
       // The trigger is validated now so that a typo fails this build, not the one that uses the image.
       if (node.child) parseInstruction(node.child, where);
       let expression = node.original.replace(/^\s*ONBUILD\s*/i, '');
-      for (const heredoc of node.child?.heredocs ?? node.heredocs) expression += `\n${heredoc.content}${heredoc.name}`;
+      for (const heredoc of node.heredocs) expression += `\n${heredoc.content}${heredoc.name}`;
       return { kind: 'ONBUILD', ...base(node), expression };
     }
     case 'workdir':
