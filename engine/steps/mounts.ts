@@ -66,6 +66,7 @@ export async function prepareMounts(
     return dir;
   };
   const extraEnv: string[] = [];
+  let secretsDir: string | undefined;
   try {
     for (const mount of action.mounts) {
       const target = posix.resolve(action.workdir, mount.target);
@@ -86,11 +87,21 @@ export async function prepareMounts(
             extraEnv.push(`${mount.env}=${value}`);
             if (mount.target === '') break;
           }
+          const secretTarget = mount.target !== '' ? target : `/run/secrets/${mount.id}`;
+          if (posix.dirname(secretTarget) === '/run/secrets') {
+            // One directory for all of them: Docker leaves a stub for a mounted file in the layer,
+            // and BuildKit leaves only the /run/secrets directory.
+            secretsDir ??= await scratch();
+            const file = join(secretsDir, posix.basename(secretTarget));
+            await writeFile(file, value, { mode: 0o400 });
+            await chmod(file, mount.mode ?? 0o400);
+            break;
+          }
           const dir = await scratch();
           const file = join(dir, 'secret');
           await writeFile(file, value, { mode: 0o400 });
           await chmod(file, mount.mode ?? 0o400);
-          mounts.push({ Type: 'bind', Source: file, Target: mount.target !== '' ? target : `/run/secrets/${mount.id}`, ReadOnly: true });
+          mounts.push({ Type: 'bind', Source: file, Target: secretTarget, ReadOnly: true });
           break;
         }
         case 'ssh':
@@ -117,6 +128,7 @@ export async function prepareMounts(
         }
       }
     }
+    if (secretsDir) mounts.push({ Type: 'bind', Source: secretsDir, Target: '/run/secrets', ReadOnly: true });
   } catch (error) {
     await Promise.all(cleanups.map((c) => c()));
     throw error;

@@ -67,6 +67,8 @@ export function runCommand(command: string, args: string[], options: { env?: Nod
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    // A command that exits without reading its input must not fail the caller with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

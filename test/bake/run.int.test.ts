@@ -1,0 +1,51 @@
+// Integration: bake builds several targets in one process over one work pool; a base stage the
+// targets share runs once (the others join it), from the events.
+import test from 'ava';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseBakeFile, resolveBake } from '../../engine/bake/config.js';
+import { runBake } from '../../engine/bake/run.js';
+import type { BuildEvent } from '../../engine/events.js';
+import { makeContext, removeDir, removeImages, requireDaemon, runImage, uniqueName } from '../support/docker.js';
+
+const cleanup: string[] = [];
+const tags: string[] = [];
+test.before(requireDaemon);
+test.after.always(async () => {
+  await removeImages(...tags);
+  for (const dir of cleanup) await removeDir(dir);
+});
+
+test('three targets sharing a base stage: the base RUN executes once', async (t) => {
+  const marker = uniqueName('shared-base');
+  const context = await makeContext({
+    Dockerfile: [
+      'FROM busybox AS base',
+      `RUN sleep 1 && echo ${marker} > /base`,
+      'FROM base AS one', 'RUN echo one > /one',
+      'FROM base AS two', 'RUN echo two > /two',
+      'FROM base AS three', 'RUN echo three > /three',
+    ].join('\n'),
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-bake-cache-'));
+  cleanup.push(context, cacheDir);
+  const names = ['one', 'two', 'three'].map((n) => `${uniqueName(`msbuild-bake-${n}`)}:latest`);
+  tags.push(...names);
+  const file = parseBakeFile(
+    `targets:\n${['one', 'two', 'three'].map((n, i) => `  ${n}:\n    context: .\n    target: ${n}\n    tags: ["${names[i]}"]\n`).join('')}`,
+    'msbuild.yaml',
+    context,
+  );
+  const events: Array<{ target: string; event: BuildEvent }> = [];
+  const outcomes = await runBake(resolveBake(file, []), { cacheDir, network: 'none', pull: 'never', onEvent: (target, event) => events.push({ target, event }) });
+  t.deepEqual(outcomes.map((o) => o.error?.message), [undefined, undefined, undefined]);
+  const baseRunIds = new Set(
+    events.flatMap(({ target, event }) => (event.type === 'step-start' && event.step.name.includes(marker) ? [`${target}:${event.step.id}`] : [])),
+  );
+  const done = events.filter(({ target, event }) => event.type === 'step-done' && baseRunIds.has(`${target}:${event.stepId}`)).map(({ event }) => event);
+  t.is(done.length, 3, 'every target reports the base step');
+  t.is(done.filter((event) => event.type === 'step-done' && !event.shared).length, 1, 'exactly one of them ran it');
+  t.is(outcomes.reduce((sum, o) => sum + (o.result?.summary.stepsRun ?? 0), 0), 4, 'one base RUN and three target RUNs');
+  t.is((await runImage(names[1], ['cat', '/base', '/two'])).trim(), `${marker}\ntwo`);
+});
