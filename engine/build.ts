@@ -29,7 +29,7 @@ import { parseDockerfile } from './dockerfile/parser.js';
 import type { BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
 import { formatPlatform } from './expand/args.js';
 import { materialize } from './image/assemble.js';
-import { cloneConfig, configWithoutTimes, type ImageConfig } from './image/config.js';
+import { cloneConfig, configWithoutTimes, imageIdOf, type ImageConfig } from './image/config.js';
 import { KnownFs } from './image/known-fs.js';
 import { withCachedStep, withConfigOnly, withMetadataStep, type ImageState } from './image/state.js';
 import type { CopyAction, DispatchedStep } from './plan/dispatch.js';
@@ -114,8 +114,14 @@ function toMap(value: ReadonlyMap<string, string> | Record<string, string> | und
 }
 
 function defaultJobs(): number {
-  // The daemon does the heavy lifting; a few concurrent steps keep it busy without thrashing.
-  return 4;
+  // Most of a step's time is the daemon waiting on containers; BuildKit sets no limit at all.
+  return 8;
+}
+
+/** A PreparedCopy whose dispose() runs at most once (a prefetch may be disposed by its step and its stage). */
+function onlyOnce(prepared: PreparedCopy): PreparedCopy {
+  let disposed: Promise<void> | undefined;
+  return { ...prepared, dispose: () => (disposed ??= prepared.dispose()) };
 }
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
@@ -418,6 +424,53 @@ export class Build {
     } else {
       current = await this.startState(stage, scheduler);
     }
+    const prefetches = this.prefetchCopies(stage, scheduler);
+    try {
+      return await this.runSteps(stage, scheduler, current, prefetches, fromImage, index, total);
+    } finally {
+      // Fetched files a failed or cached stage never used.
+      await Promise.all([...prefetches.values()].map((p) => p.then((prepared) => prepared?.dispose(), () => undefined)));
+    }
+  }
+
+  /**
+   * Starts fetching what the stage's COPY --from steps read as soon as each source is ready, so the
+   * stage's steps (which run one after another) do not wait for fetches one by one. Skipped when the
+   * source was digested before: then a cache hit needs no fetch at all.
+   */
+  private prefetchCopies(stage: StagePlan, scheduler: Scheduler<StageOutcome>): Map<DispatchedStep, Promise<PreparedCopy | undefined>> {
+    const prefetches = new Map<DispatchedStep, Promise<PreparedCopy | undefined>>();
+    if (this.options.dryRun) return prefetches;
+    for (const step of stage.steps) {
+      const action = step.action;
+      if (action.kind !== 'copy' || action.source.kind === 'context') continue;
+      const prefetch = this.copySource(action, scheduler).then(async (source) => {
+        if (!source || source.kind !== 'image') return undefined;
+        if (this.fromDigests.has(this.fromKeyOf(source.image, action))) return undefined;
+        const context = this.context(scheduler.signal, () => undefined);
+        return onlyOnce(await prepareCopy(context, action, source, undefined, new Date()));
+      });
+      prefetch.catch(() => undefined);
+      prefetches.set(step, prefetch);
+    }
+    return prefetches;
+  }
+
+  private fromKeyOf(image: string, action: CopyAction): string {
+    return digestOf({ image, sources: action.sources, excludes: action.excludes, unpack: action.unpack });
+  }
+
+  private async runSteps(
+    stage: StagePlan,
+    scheduler: Scheduler<StageOutcome>,
+    start: StageOutcome,
+    prefetches: ReadonlyMap<DispatchedStep, Promise<PreparedCopy | undefined>>,
+    fromImage: boolean,
+    stepsSoFar: number,
+    total: number,
+  ): Promise<StageOutcome> {
+    let current = start;
+    let index = stepsSoFar;
     // Known only now: startState waited for the base stage.
     let previousStepId: string | undefined = fromImage
       ? `${stage.node.index}.1`
@@ -445,7 +498,7 @@ export class Build {
         continue;
       }
       const deps = previousStepId ? [previousStepId] : [];
-      const next = await this.runLayerStep(stage, step, ref, current, scheduler, time, deps);
+      const next = await this.runLayerStep(stage, step, ref, current, scheduler, time, deps, prefetches.get(step));
       current = current.virtual ? { ...next, virtual: true } : next;
       previousStepId = ref.id;
     }
@@ -453,12 +506,15 @@ export class Build {
       this.lastSteps.set(stage.node.index, previousStepId ?? '');
       return current;
     }
-    const finalState = await this.stageResult(stage, current);
-    const size = await this.catalog.size(finalState.imageId as string);
+    // Only the target needs an image with its exact config; other stages are read through their layers.
+    const isTarget = stage.node.index === this.plan.target.index;
+    const finalState = isTarget || current.state.layerImageId === undefined ? await this.stageResult(stage, current) : current.state;
+    const image = (finalState.imageId ?? finalState.layerImageId) as string;
+    const size = await this.catalog.size(image);
     this.stageSizes.set(stage.node.displayName, size);
-    this.stageImages.set(stage.node.displayName, finalState.imageId as string);
+    this.stageImages.set(stage.node.displayName, image);
     this.lastSteps.set(stage.node.index, previousStepId ?? '');
-    this.emit({ type: 'stage-done', time: Date.now(), stage: stage.node.displayName, stageIndex: stage.node.index, imageId: finalState.imageId as string, size });
+    this.emit({ type: 'stage-done', time: Date.now(), stage: stage.node.displayName, stageIndex: stage.node.index, imageId: image, size });
     return { state: finalState, key: current.key };
   }
 
@@ -478,6 +534,7 @@ export class Build {
     await this.store.put({
       key: resultKey,
       imageId: state.imageId as string,
+      configImageId: state.imageId as string,
       config: state.config,
       stage: stage.node.displayName,
       step: '(stage result)',
@@ -502,6 +559,7 @@ export class Build {
     scheduler: Scheduler<StageOutcome>,
     time: Date,
     deps: string[],
+    prefetched?: Promise<PreparedCopy | undefined>,
   ): Promise<StageOutcome> {
     const action = step.action;
     let started = Date.now();
@@ -532,14 +590,14 @@ export class Build {
         }
         emitStart();
         // Files from an image are fetched only when needed: an image seen before has a known digest.
-        const fromKey = source.kind === 'image' ? digestOf({ image: source.image, sources: action.sources, excludes: action.excludes, unpack: action.unpack }) : undefined;
+        const fromKey = source.kind === 'image' ? this.fromKeyOf(source.image, action) : undefined;
         const knownDigest = fromKey !== undefined ? this.fromDigests.get(fromKey) : undefined;
         if (knownDigest !== undefined) {
           const knownKey = stepKey(current.key, step, { contentDigest: knownDigest });
           const knownHit = await this.cachedState(knownKey, stage);
           if (knownHit) return this.reuse(knownHit, knownKey, ref, started, deps, current.state, step);
         }
-        prepared = await prepareCopy(context, action, source, source.kind === 'context' ? this.memoView() : undefined, time);
+        prepared = (await prefetched) ?? (await prepareCopy(context, action, source, source.kind === 'context' ? this.memoView() : undefined, time));
         if (fromKey !== undefined) {
           this.fromDigests.set(fromKey, prepared.digest.digest);
           this.memoChanged = true;
@@ -580,10 +638,13 @@ export class Build {
       });
       const seconds = (Date.now() - started) / 1000;
       if (!joined) this.stepsRun++;
-      const state = outcome.state.imageId === undefined ? await materialize(this.docker, outcome.state) : outcome.state;
+      const state = outcome.state;
+      // A layer msbuild wrote is loaded with the stage; its image will have exactly this config's ID.
+      const deferred = state.layerImageId === undefined && state.imageId === undefined ? imageIdOf(state.config) : undefined;
       await this.store.put({
         key,
-        imageId: state.imageId as string,
+        imageId: (state.layerImageId ?? state.imageId ?? deferred) as string,
+        ...(state.imageId !== undefined || deferred ? { configImageId: state.imageId ?? deferred } : {}),
         config: state.config,
         stage: stage.node.displayName,
         step: step.displayText,
@@ -633,7 +694,8 @@ export class Build {
   private stateFromEntry(entry: CacheEntry): ImageState {
     return {
       config: entry.config,
-      imageId: entry.imageId,
+      // Stage results are always loaded with their config.
+      imageId: entry.configImageId ?? entry.imageId,
       parentConfig: entry.config,
       layerImageId: entry.config.rootfs.diff_ids.length > 0 ? entry.imageId : undefined,
       ...(entry.knownFs ? { knownFs: new KnownFs(entry.knownFs) } : {}),

@@ -15,9 +15,13 @@ export function stepLabel(step: StepRef): string {
 
 export class PlainRenderer {
   private readonly numbers = new Map<string, number>();
-  private readonly partial = new Map<string, string>();
+  /** Unterminated output per step and stream: a line is printed only once it is whole, so steps
+   * running in parallel interleave line by line, and stdout and stderr never splice into one line. */
+  private readonly partial = new Map<string, { text: string; time: number }>();
   private readonly starts = new Map<string, number>();
   private next = 1;
+  /** What one event prints, written at once. */
+  private pending: string[] = [];
 
   constructor(private readonly options: PlainRendererOptions) {}
 
@@ -31,18 +35,33 @@ export class PlainRenderer {
   }
 
   private line(text: string): void {
-    this.options.write(`${text}\n`);
+    this.pending.push(`${text}\n`);
   }
 
   private flushPartial(stepId: string): void {
-    const rest = this.partial.get(stepId);
-    if (rest) {
-      this.line(`#${this.numberOf(stepId)} ${rest}`);
-      this.partial.delete(stepId);
+    for (const stream of ['stdout', 'stderr']) {
+      const key = `${stepId} ${stream}`;
+      const rest = this.partial.get(key);
+      this.partial.delete(key);
+      if (rest?.text) this.line(`#${this.numberOf(stepId)} ${this.offset(stepId, rest.time)} ${overwritten(rest.text)}`);
     }
   }
 
+  /** Seconds since the step started, as BuildKit prints them before each output line. */
+  private offset(stepId: string, time: number): string {
+    return ((time - (this.starts.get(stepId) ?? time)) / 1000).toFixed(3);
+  }
+
   handle(event: BuildEvent): void {
+    this.render(event);
+    if (this.pending.length > 0) {
+      const text = this.pending.join('');
+      this.pending = [];
+      this.options.write(text);
+    }
+  }
+
+  private render(event: BuildEvent): void {
     switch (event.type) {
       case 'build-start':
         this.line(`#0 building ${event.target} (${event.stages.length} stages, up to ${event.jobs} steps at once)`);
@@ -53,11 +72,17 @@ export class PlainRenderer {
         break;
       case 'step-log': {
         const number = this.numberOf(event.stepId);
-        const offset = ((event.time - (this.starts.get(event.stepId) ?? event.time)) / 1000).toFixed(3);
-        const text = (this.partial.get(event.stepId) ?? '') + event.text;
-        const lines = text.split(/\r?\n/);
-        this.partial.set(event.stepId, lines.pop() ?? '');
-        for (const l of lines) this.line(`#${number} ${offset} ${l}`);
+        const offset = this.offset(event.stepId, event.time);
+        const key = `${event.stepId} ${event.stream}`;
+        const lines = ((this.partial.get(key)?.text ?? '') + event.text).split(/\r?\n/);
+        let rest = lines.pop() ?? '';
+        // A line that never ends (a progress bar redrawn with \r) must not grow without bound.
+        if (rest.length > maxPartialLength) {
+          lines.push(rest);
+          rest = '';
+        }
+        this.partial.set(key, { text: rest, time: event.time });
+        for (const l of lines) this.line(`#${number} ${offset} ${overwritten(l)}`);
         break;
       }
       case 'cache-miss':
@@ -78,13 +103,24 @@ export class PlainRenderer {
         this.line(`WARNING: ${event.message}`);
         break;
       case 'stage-done':
+        break;
       case 'build-error':
+        for (const stepId of this.numbers.keys()) this.flushPartial(stepId);
         break;
       case 'build-done':
+        for (const stepId of this.numbers.keys()) this.flushPartial(stepId);
         for (const line of summaryLines(event.summary)) this.line(line);
         break;
     }
   }
+}
+
+const maxPartialLength = 64 * 1024;
+
+/** What a terminal would show of a line redrawn with carriage returns: the text after the last one. */
+function overwritten(line: string): string {
+  const trimmed = line.replace(/\r+$/, '');
+  return trimmed.slice(trimmed.lastIndexOf('\r') + 1);
 }
 
 /** The end-of-build summary: image, steps run and cached, sizes of the image and its stages. */

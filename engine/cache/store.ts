@@ -26,7 +26,10 @@ export interface StepInputsRecord {
 
 export interface CacheEntry {
   key: string;
+  /** A daemon image holding exactly the entry's layers (the step's result). */
   imageId: string;
+  /** A daemon image whose config is exactly `config`, when one was loaded. */
+  configImageId?: string;
   config: ImageConfig;
   stage: string;
   /** Step as progress shows it, e.g. `RUN go build ...`. */

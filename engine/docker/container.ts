@@ -30,6 +30,7 @@ export function isSymlinkStat(stat: PathStat): boolean {
 /** Owns the set of live containers of one build; removes whatever is left. */
 export class ContainerRegistry {
   private readonly live = new Map<string, BuildContainer>();
+  private readonly removing = new Set<Promise<void>>();
 
   track(container: BuildContainer): void {
     this.live.set(container.id, container);
@@ -43,8 +44,15 @@ export class ContainerRegistry {
     return this.live.size;
   }
 
+  /** Tracks a removal running in the background, so the build can wait for it at the end. */
+  removal(promise: Promise<void>): void {
+    const tracked = promise.catch(() => undefined).finally(() => this.removing.delete(tracked));
+    this.removing.add(tracked);
+  }
+
   /** Kills and removes every container still registered. Safe to call more than once. */
   async removeAll(): Promise<void> {
+    await Promise.allSettled([...this.removing]);
     await Promise.allSettled([...this.live.values()].map((container) => container.remove()));
   }
 }
@@ -136,6 +144,14 @@ export class BuildContainer {
   async commit(): Promise<string> {
     const result = (await this.container.commit({ pause: false })) as { Id: string };
     return result.Id;
+  }
+
+  /**
+   * Removes the container in the background: the next step need not wait for it. The registry still
+   * owns it until it is gone, so the build's end (or Ctrl-C) waits for or retries the removal.
+   */
+  release(): void {
+    this.registry.removal(this.remove());
   }
 
   /** Removes the container (killing it if it runs); idempotent. */

@@ -92,6 +92,6 @@ export async function runStep(environment: RunEnvironment, fromImage: string, ac
     if (exitCode !== 0) throw new CommandFailedError(exitCode, action.argv);
     return await container.commit();
   } finally {
-    await container.remove();
+    container.release();
   }
 }

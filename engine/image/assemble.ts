@@ -1,11 +1,11 @@
 // Turns layers into images in the daemon with exactly the config msbuild planned: layers written by
 // msbuild are loaded, layers committed from containers are adopted (config reloaded, commit image dropped).
 import type Docker from 'dockerode';
-import { inspectImage, removeImage } from '../docker/images.js';
+import { inspectImage } from '../docker/images.js';
 import { loadImage } from '../docker/load.js';
 import type { HistoryEntry, ImageConfig } from './config.js';
 import type { WrittenLayer } from './layer.js';
-import { configWithLayer, type ImageState } from './state.js';
+import { configWithLayer, withConfigOnly, type ImageState } from './state.js';
 
 /** The configs to load along with a new image: the last loaded one and the metadata steps since. */
 function ancestorsOf(state: ImageState): ImageConfig[] {
@@ -22,30 +22,53 @@ async function loadAfter(
 }
 
 /** Makes sure a daemon image with exactly `state.config` exists (a config-only load when needed). */
+/**
+ * Makes sure a daemon image with exactly `state.config` exists: one load with the configs of the steps
+ * since the last loaded image and the layers written since (so every step's image exists after it).
+ */
 export async function materialize(docker: Docker, state: ImageState): Promise<ImageState> {
   if (state.imageId !== undefined) return state;
-  const imageId = await loadAfter(docker, state.config, state);
-  return { ...state, imageId, parentConfig: state.config, pendingConfigs: [], layerImageId: state.config.rootfs.diff_ids.length > 0 ? imageId : undefined };
+  const imageId = await loadAfter(docker, state.config, state, state.unloadedLayers ?? []);
+  return {
+    ...state,
+    imageId,
+    parentConfig: state.config,
+    pendingConfigs: [],
+    unloadedLayers: [],
+    layerImageId: state.config.rootfs.diff_ids.length > 0 ? imageId : undefined,
+  };
 }
 
-/** The state after loading a layer msbuild wrote. */
-export async function addWrittenLayer(
-  docker: Docker,
+/** A daemon image with the state's layers (loading what was written but not loaded yet). */
+export async function layerImageOf(docker: Docker, state: ImageState): Promise<{ state: ImageState; image: string | undefined }> {
+  if (state.layerImageId !== undefined || state.config.rootfs.diff_ids.length === 0) return { state, image: state.layerImageId };
+  const loaded = await materialize(docker, state);
+  return { state: loaded, image: loaded.layerImageId };
+}
+
+/**
+ * The state after a layer msbuild wrote: not loaded yet. Consecutive written layers (a final stage's
+ * COPYs) go to the daemon together, in one load, when something needs the image.
+ */
+export function addWrittenLayer(
   state: ImageState,
   layer: WrittenLayer | undefined,
   configAfter: ImageConfig,
   entry: HistoryEntry,
   time: Date,
   epoch?: Date,
-): Promise<ImageState> {
+): ImageState {
   const config = configWithLayer(state, configAfter, entry, layer?.diffId, time, epoch);
-  const imageId = await loadAfter(docker, config, state, layer ? [layer] : []);
-  return { ...state, config, imageId, parentConfig: config, pendingConfigs: [], layerImageId: config.rootfs.diff_ids.length > 0 ? imageId : undefined };
+  return {
+    ...withConfigOnly(state, config),
+    layerImageId: layer ? undefined : state.layerImageId,
+    unloadedLayers: [...(state.unloadedLayers ?? []), ...(layer ? [layer] : [])],
+  };
 }
 
 /**
- * The state after a container was committed as `committedId`: its top layer joins our config,
- * which is loaded as its own image; the commit's image (with Docker's config) is removed.
+ * The state after a container was committed as `committedId`: the committed image carries the new
+ * layer for the steps that follow; our config for it is loaded later, with the stage's result.
  */
 export async function adoptCommittedLayer(
   docker: Docker,
@@ -61,11 +84,9 @@ export async function adoptCommittedLayer(
   const before = state.config.rootfs.diff_ids.length;
   const diffId = committed.diffIds.length > before ? committed.diffIds[committed.diffIds.length - 1] : undefined;
   const config = configWithLayer(state, configAfter, entry, diffId, time, epoch);
-  const imageId = await loadAfter(docker, config, state);
   const parentSize = state.layerImageId ? ((await inspectImage(docker, state.layerImageId))?.size ?? 0) : 0;
-  await removeImage(docker, committedId);
   return {
-    state: { ...state, config, imageId, parentConfig: config, pendingConfigs: [], layerImageId: config.rootfs.diff_ids.length > 0 ? imageId : undefined, knownFs: undefined },
+    state: { ...withConfigOnly(state, config), layerImageId: committedId, knownFs: undefined },
     layerSize: Math.max(0, committed.size - parentSize),
   };
 }

@@ -2,6 +2,7 @@
 // hold it (one with exactly this config, if loaded; one with the same layers, to run containers from).
 import { cloneConfig, configBytes, type HistoryEntry, type ImageConfig } from './config.js';
 import { KnownFs, type KnownEntry } from './known-fs.js';
+import type { WrittenLayer } from './layer.js';
 
 export interface ImageState {
   config: ImageConfig;
@@ -15,6 +16,8 @@ export interface ImageState {
   layerImageId?: string;
   /** Known filesystem when every layer was written by msbuild (scratch stages); else undefined. */
   knownFs?: KnownFs;
+  /** Layers msbuild wrote that are not in the daemon yet (loaded together by materialize). */
+  unloadedLayers?: WrittenLayer[];
 }
 
 /** Digest of an empty layer tar: a RUN that changed nothing, which BuildKit records as no layer. */
@@ -67,7 +70,10 @@ export function configWithLayer(
 
 /** What a cache entry holds of a step's result (see CacheEntry). */
 export interface CachedStep {
+  /** Image with the step's layers. */
   imageId: string;
+  /** Image whose config is exactly `config`, if one exists. */
+  configImageId?: string;
   config: ImageConfig;
   knownFs?: Array<[string, KnownEntry]>;
 }
@@ -85,8 +91,9 @@ export function withCachedStep(state: ImageState, cached: CachedStep, configAfte
   if (recorded) config.created = recorded;
   const knownFs = cached.knownFs ? new KnownFs(cached.knownFs) : undefined;
   const layerImageId = diffIds.length > 0 ? cached.imageId : undefined;
-  if (configBytes(config).equals(configBytes(cached.config))) {
-    return { config: cached.config, imageId: cached.imageId, parentConfig: cached.config, pendingConfigs: [], layerImageId, ...(knownFs ? { knownFs } : {}) };
+  if (cached.configImageId !== undefined && configBytes(config).equals(configBytes(cached.config))) {
+    return { config: cached.config, imageId: cached.configImageId, parentConfig: cached.config, pendingConfigs: [], layerImageId, ...(knownFs ? { knownFs } : {}) };
   }
-  return { ...withConfigOnly(state, config), layerImageId, knownFs };
+  // The cached image holds every layer so far: nothing written earlier needs loading any more.
+  return { ...withConfigOnly(state, config), layerImageId, knownFs, unloadedLayers: [] };
 }

@@ -60,7 +60,7 @@ async function fetchFromImage(context: StepContext, image: string, description: 
     await fs.dispose();
     throw error;
   } finally {
-    await container.remove();
+    container.release();
   }
 }
 
@@ -137,7 +137,7 @@ export async function executeCopy(
       const view = knownView(state.knownFs);
       const entries = await copyEntries(await requestFor(view), view);
       const layer = entries.length > 0 ? await writeLayer(entries, layerPath) : undefined;
-      const next = await addWrittenLayer(context.docker, state, layer, step.configAfter, step.history, time, context.epoch);
+      const next = addWrittenLayer(state, layer, step.configAfter, step.history, time, context.epoch);
       const knownFs = state.knownFs.clone();
       recordEntries(knownFs, entries);
       return { state: { ...next, knownFs }, layerSize: layer?.contentSize ?? 0 };
@@ -154,9 +154,10 @@ export async function executeCopy(
       const committed = await container.commit();
       return await adoptCommittedLayer(context.docker, state, committed, step.configAfter, step.history, time, context.epoch);
     } finally {
-      await container.remove();
+      container.release();
     }
   } finally {
-    await rm(layerPath, { force: true });
+    // A written layer stays until it is loaded (with the stage); the build's temp dir goes at its end.
+    if (!state.knownFs) await rm(layerPath, { force: true });
   }
 }

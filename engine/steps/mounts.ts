@@ -45,7 +45,7 @@ async function extractFromImage(context: StepContext, image: string, source: str
     const { writeTree } = await import('../copy/host-tree.js');
     await writeTree(fs, source, into);
   } finally {
-    await container.remove();
+    container.release();
     await fs.dispose();
   }
 }

@@ -23,7 +23,8 @@ export async function executeRun(
   mounts: PreparedMounts,
   time: Date,
 ): Promise<StepOutcome> {
-  // A stage with no layers yet (FROM scratch) still needs an image to create the container from.
+  // Layers written but not loaded go to the daemon now; a stage with no layers yet (FROM scratch)
+  // still needs an image to create the container from.
   const ready = state.layerImageId === undefined ? await materialize(context.docker, state) : state;
   const image = ready.layerImageId ?? ready.imageId;
   if (image === undefined) throw new Error('internal: no image to run from');

@@ -3,6 +3,7 @@ import { BuildContainer, buildLabel } from '../docker/container.js';
 import type { TargetView } from '../copy/apply.js';
 import { containerView } from '../copy/apply.js';
 import { chownNeedsLookup, resolveChown, type UserDatabase } from '../copy/chown.js';
+import { layerImageOf } from '../image/assemble.js';
 import type { ImageState } from '../image/state.js';
 import type { StepContext } from './context.js';
 
@@ -22,12 +23,13 @@ async function databaseFrom(view: TargetView): Promise<UserDatabase> {
 /** /etc/passwd and /etc/group of the state's image, through `view` or a temporary container. */
 export async function userDatabase(context: StepContext, state: ImageState, view?: TargetView): Promise<UserDatabase> {
   if (view?.readsFiles) return databaseFrom(view);
-  if (state.layerImageId === undefined) return { passwd: undefined, group: undefined };
-  const container = await scratchContainer(context, state.layerImageId);
+  const { image } = await layerImageOf(context.docker, state);
+  if (image === undefined) return { passwd: undefined, group: undefined };
+  const container = await scratchContainer(context, image);
   try {
     return await databaseFrom(containerView(container));
   } finally {
-    await container.remove();
+    container.release();
   }
 }
 

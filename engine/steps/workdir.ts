@@ -47,7 +47,7 @@ export async function executeWorkdir(
       const view = knownView(state.knownFs);
       const entries = await missingDirectories(view, action.path, await ownerOf(context, state, action.user), stamp);
       const layer = entries.length > 0 ? await writeLayer(entries, layerPath) : undefined;
-      const next = await addWrittenLayer(context.docker, state, layer, step.configAfter, step.history, time, context.epoch);
+      const next = addWrittenLayer(state, layer, step.configAfter, step.history, time, context.epoch);
       const knownFs = state.knownFs.clone();
       recordEntries(knownFs, entries);
       return { state: { ...next, knownFs }, layerSize: 0 };
@@ -66,9 +66,10 @@ export async function executeWorkdir(
       await container.putArchive(createReadStream(layerPath), '/');
       return await adoptCommittedLayer(context.docker, state, await container.commit(), step.configAfter, step.history, time, context.epoch);
     } finally {
-      await container.remove();
+      container.release();
     }
   } finally {
-    await rm(layerPath, { force: true });
+    // A written layer stays until it is loaded (with the stage); the build's temp dir goes at its end.
+    if (!state.knownFs) await rm(layerPath, { force: true });
   }
 }

@@ -1,0 +1,42 @@
+// Choosing the progress view: auto is live on a terminal (not TERM=dumb) and plain elsewhere.
+import test from 'ava';
+import { PassThrough } from 'node:stream';
+import { createRenderer, isProgressMode } from '../../cli/render/select.js';
+import { recordedBuilds } from './_recorded-builds.js';
+
+function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; output: () => string } {
+  const stream = Object.assign(new PassThrough(), { isTTY, columns: 80, rows: 24 });
+  let written = '';
+  stream.on('data', (chunk: Buffer) => (written += chunk.toString()));
+  return { stream: stream as unknown as NodeJS.WriteStream, output: () => written };
+}
+
+function run(mode: Parameters<typeof createRenderer>[0], isTTY: boolean, env: NodeJS.ProcessEnv): string {
+  const { stream, output } = fakeStream(isTTY);
+  const renderer = createRenderer(mode, stream, env);
+  for (const event of recordedBuilds['go-client-edit']) renderer.handle(event);
+  renderer.close();
+  renderer.close();
+  return output();
+}
+
+const isPlain = (text: string) => text.startsWith('#0 building prod');
+const isLive = (text: string) => text.includes('[+] Building') && !text.includes('#0 building');
+
+test('auto draws live on a terminal', (t) => t.true(isLive(run('auto', true, { TERM: 'xterm' }))));
+test('auto is plain when not a terminal', (t) => t.true(isPlain(run('auto', false, { TERM: 'xterm' }))));
+test('auto is plain on TERM=dumb', (t) => t.true(isPlain(run('auto', true, { TERM: 'dumb' }))));
+test('tty falls back to plain when the stream is not a terminal', (t) => t.true(isPlain(run('tty', false, {}))));
+test('plain stays plain on a terminal', (t) => t.true(isPlain(run('plain', true, {}))));
+test('quiet writes nothing', (t) => t.is(run('quiet', true, {}), ''));
+
+test('json writes one parseable line per event', (t) => {
+  const lines = run('json', true, {}).trimEnd().split('\n');
+  t.is(lines.length, recordedBuilds['go-client-edit'].length);
+  for (const line of lines) t.notThrows(() => JSON.parse(line));
+});
+
+test('progress modes are recognised by name', (t) => {
+  t.true(['auto', 'tty', 'plain', 'json', 'quiet'].every(isProgressMode));
+  t.false(isProgressMode('rawjson'));
+});
