@@ -52,6 +52,8 @@ program
   .option('--cpu-shares <n>', 'CPU shares for RUN containers')
   .option('-o, --output <spec>', 'also write the image: type=local|tar|oci|docker-archive,dest=PATH (repeatable)', collect)
   .option('--metadata-file <file>', 'write the image ID, tags and digest as JSON')
+  .option('--trace <file>', 'write a Chrome trace-event file of the build (open in Perfetto or chrome://tracing)')
+  .option('--timeline <file>', 'draw the build as a Gantt chart: FILE.svg or FILE.html')
   .option('-q, --quiet', 'print only the image ID')
   .action(async (context: string, options) => {
     const { buildCommand } = await import('./commands/build.js');

@@ -1,9 +1,12 @@
 // `msbuild build`: argument parsing for a build, progress rendering, the image ID printed last,
 // and Ctrl-C: the first interrupt cancels and cleans up (exit 130), a second one exits at once.
+import { writeFile } from 'node:fs/promises';
 import { build, type PullPolicy } from '../../engine/build.js';
 import type { BuildEvent } from '../../engine/events.js';
 import { parseBuildArgs, parseLabels } from '../options.js';
-import { PlainRenderer } from '../render/plain.js';
+import { createRenderer, isProgressMode } from '../render/select.js';
+import { timelineHtml, timelineSvg } from '../render/timeline.js';
+import { traceJson } from '../render/trace.js';
 import { UsageError } from '../user-error.js';
 import { parseSecrets } from '../secrets.js';
 import { parseOutputSpec } from '../../engine/export/exporters.js';
@@ -34,6 +37,8 @@ export interface BuildCommandOptions {
   quiet?: boolean;
   output?: string[];
   metadataFile?: string;
+  trace?: string;
+  timeline?: string;
 }
 
 function pullPolicy(value: string | boolean | undefined): PullPolicy {
@@ -53,6 +58,12 @@ function positiveInteger(name: string, value: string | undefined): number | unde
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`invalid ${name} ${JSON.stringify(value)}: expected a positive integer`);
   return Number(value);
+}
+
+/** `--trace FILE` (Chrome trace events) and `--timeline FILE.svg|.html`, also for a failed build. */
+async function writePictures(options: BuildCommandOptions, events: BuildEvent[]): Promise<void> {
+  if (options.trace) await writeFile(options.trace, traceJson(events));
+  if (options.timeline) await writeFile(options.timeline, options.timeline.endsWith('.html') ? timelineHtml(events) : timelineSvg(events));
 }
 
 /** SOURCE_DATE_EPOCH from the environment reaches the build as a build arg, as with docker buildx. */
@@ -84,13 +95,17 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       process.stderr.write('\ninterrupted again: exiting now (the cache index stays valid)\n');
       process.exit(exitCode);
     }
-    process.stderr.write(`\n${signal}: cancelling the build and removing its containers...\n`);
+    renderer.handle({ type: 'warning', time: Date.now(), message: `${signal}: cancelling the build and removing its containers` });
     controller.abort(new Error(`interrupted by ${signal}`));
   };
+  const progress = options.quiet ? 'quiet' : (options.progress ?? 'auto');
+  if (!isProgressMode(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, json or quiet`);
+  const renderer = createRenderer(progress, process.stderr);
+  // The trace and timeline need the steps' times, not their output.
+  const recorded: BuildEvent[] = [];
+  const record = options.trace !== undefined || options.timeline !== undefined;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = options.quiet ? 'quiet' : (options.progress ?? 'auto');
-  const renderer = progress === 'quiet' ? undefined : new PlainRenderer({ write: (text) => process.stderr.write(text) });
   try {
     const result = await build({
       context,
@@ -119,17 +134,24 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       outputs: (options.output ?? []).map(parseOutputSpec),
       metadataFile: options.metadataFile,
       signal: controller.signal,
-      onEvent: (event: BuildEvent) => renderer?.handle(event),
+      onEvent: (event: BuildEvent) => {
+        if (record && event.type !== 'step-log') recorded.push(event);
+        renderer.handle(event);
+      },
     });
+    renderer.close();
     process.stdout.write(`${result.imageId}\n`);
   } catch (error) {
+    renderer.close();
     if (controller.signal.aborted) {
       process.stderr.write('build cancelled; intermediate containers removed\n');
+      await writePictures(options, recorded);
       process.exit(exitCode);
     }
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await writePictures(options, recorded);
   }
 }
