@@ -146,9 +146,21 @@ debug
     debugAstCommand({ file: options.file, context });
   });
 
+// If every connection to the daemon dropped without an error (a daemon killed mid-request), nothing
+// is left to run and the command would end silently: say what happened instead.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write('error: lost the connection to the Docker daemon before the command finished\n');
+  process.exit(1);
+});
+
 try {
   await program.parseAsync(process.argv);
+  settled = true;
 } catch (error) {
+  settled = true;
   if (error instanceof CommanderError) process.exit(error.exitCode);
   if (isUserError(error)) {
     process.stderr.write(`${formatUserError(error)}\n`);

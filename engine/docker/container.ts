@@ -129,14 +129,29 @@ export class BuildContainer {
     try {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       await this.container.start();
-      const result = (await this.container.wait()) as { StatusCode: number };
+      // If the daemon dies, `wait` may never answer; the output stream ends either way, and then
+      // the daemon is asked directly (which fails at once when it is gone).
+      const waited = this.container.wait() as Promise<{ StatusCode: number }>;
+      const ended = drained.then(() => this.exitCodeAfterOutputEnded());
+      const statusCode = await Promise.race([waited.then((r) => r.StatusCode), ended]);
       // Output written just before exit can trail the exit status on the attach stream.
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]);
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-      return result.StatusCode;
+      return statusCode;
     } finally {
       signal?.removeEventListener('abort', onAbort);
       attached.destroy();
+    }
+  }
+
+  /** The exit code once the process is gone (polling briefly: the stream can end just before the exit is recorded). */
+  private async exitCodeAfterOutputEnded(): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const info = await this.container.inspect();
+      if (!info.State.Running) return info.State.ExitCode;
+      // A detached stream with a live process (the daemon restarted the stream): keep waiting on `wait`.
+      if (attempt > 50) return new Promise<number>(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

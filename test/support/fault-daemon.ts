@@ -1,0 +1,97 @@
+// A second, private Docker daemon for fault-injection tests: its own socket, data and exec roots and no
+// bridge network, so a test can kill and restart it without touching the daemon other tests use.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { dockerCli, removeDir, runCommand } from './docker.js';
+
+export class FaultDaemon {
+  private process: ChildProcess | undefined;
+  readonly socket: string;
+
+  private constructor(readonly dir: string) {
+    this.socket = join(dir, 'docker.sock');
+  }
+
+  static async create(): Promise<FaultDaemon> {
+    return new FaultDaemon(await mkdtemp(join(tmpdir(), 'msbuild-fault-')));
+  }
+
+  get host(): string {
+    return `unix://${this.socket}`;
+  }
+
+  get docker(): Docker {
+    return new Docker({ socketPath: this.socket });
+  }
+
+  async start(): Promise<void> {
+    // A killed daemon leaves its pid files behind, and a new one refuses to start over them.
+    await runCommand('sh', ['-c', `rm -f ${join(this.dir, 'dockerd.pid')} ${join(this.dir, 'exec/containerd/containerd.pid')}`]);
+    const { openSync } = await import('node:fs');
+    const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    this.process = spawn(
+      'dockerd',
+      [
+        '--host', this.host,
+        '--data-root', join(this.dir, 'data'),
+        '--exec-root', join(this.dir, 'exec'),
+        '--pidfile', join(this.dir, 'dockerd.pid'),
+        '--bridge', 'none',
+        '--iptables=false',
+        '--ip-masq=false',
+      ],
+      { stdio: ['ignore', log, log], detached: true },
+    );
+    for (let i = 0; i < 100; i++) {
+      if (await this.answers()) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const { readFile } = await import('node:fs/promises');
+    const tail = (await readFile(join(this.dir, 'dockerd.log'), 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
+    throw new Error(`the fault-injection dockerd did not start:\n${tail}`);
+  }
+
+  async answers(): Promise<boolean> {
+    try {
+      await this.docker.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Kills the daemon and its containerd at once, as a crash would. */
+  async kill(): Promise<void> {
+    const pid = this.process?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await runCommand('pkill', ['-KILL', '-f', join(this.dir, 'exec')]);
+    for (let i = 0; i < 50 && (await this.answers()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    this.process = undefined;
+  }
+
+  /** Copies an image from the main daemon into this one. */
+  async loadImage(reference: string): Promise<void> {
+    const result = await runCommand('sh', ['-c', `${dockerCli} save ${reference} | DOCKER_HOST=${this.host} ${dockerCli} load -q`]);
+    if (result.code !== 0) throw new Error(`cannot copy ${reference} into the fault daemon: ${result.stderr}`);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.process) {
+      await this.docker.listContainers({ all: true }).then(
+        (containers) => Promise.all(containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined))),
+        () => undefined,
+      );
+      await this.kill();
+    }
+    await runCommand('sh', ['-c', `umount -R ${join(this.dir, 'data')} 2>/dev/null; umount -l ${join(this.dir, 'exec')} 2>/dev/null; true`]);
+    await removeDir(this.dir);
+  }
+}
