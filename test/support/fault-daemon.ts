@@ -91,7 +91,8 @@ export class FaultDaemon {
       );
       await this.kill();
     }
-    await runCommand('sh', ['-c', `umount -R ${join(this.dir, 'data')} 2>/dev/null; umount -l ${join(this.dir, 'exec')} 2>/dev/null; true`]);
+    // Whatever the killed daemon left mounted (overlays, network namespaces) goes first, deepest first.
+    await runCommand('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null; true`]);
     await removeDir(this.dir);
   }
 }

@@ -1,0 +1,109 @@
+// Integration: nothing outside the context is ever read, and ADD of a hostile archive never writes
+// outside its destination (in the image or on the host): `../`, absolute paths, symlinks out of the
+// context, symlink-then-write and hard links to host files.
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import tarStream from 'tar-stream';
+import { build } from '../../engine/build.js';
+import { BuildError } from '../../engine/build-error.js';
+import { imageFiles, removeDir, removeImages, requireDaemon, runImage, uniqueName } from '../support/docker.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+test.before(requireDaemon);
+test.after.always(async () => {
+  for (const step of cleanup) await step().catch(() => undefined);
+});
+
+/** A context inside a parent directory that holds a file the build must never see. */
+async function contextBesideASecret(): Promise<{ parent: string; context: string }> {
+  const parent = await mkdtemp(join(tmpdir(), 'msbuild-escape-'));
+  cleanup.push(() => removeDir(parent));
+  await writeFile(join(parent, 'host-secret.txt'), 'HOST SECRET\n');
+  const context = join(parent, 'context');
+  await mkdir(context);
+  return { parent, context };
+}
+
+async function buildWith(context: string, dockerfile: string) {
+  await writeFile(join(context, 'Dockerfile'), dockerfile);
+  const tag = `${uniqueName('msbuild-escape')}:latest`;
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-escape-cache-'));
+  cleanup.push(() => removeImages(tag), () => removeDir(cacheDir));
+  const result = await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir });
+  return { tag, result };
+}
+
+test('COPY ../x and COPY /abs are resolved inside the context, never outside it', async (t) => {
+  const { context } = await contextBesideASecret();
+  await t.throwsAsync(buildWith(context, 'FROM busybox\nCOPY ../host-secret.txt /x\n'), { instanceOf: BuildError, message: /not found in the build context/ });
+  await t.throwsAsync(buildWith(context, 'FROM busybox\nCOPY /etc/passwd /x\n'), { message: /not found in the build context/ });
+  // With the same name inside the context, that file is the one copied.
+  await writeFile(join(context, 'host-secret.txt'), 'context copy\n');
+  const { tag } = await buildWith(context, 'FROM busybox\nCOPY ../host-secret.txt /x\n');
+  t.is(await runImage(tag, ['cat', '/x']), 'context copy\n');
+});
+
+test('symlinks pointing out of the context are followed only inside it, and copied as links', async (t) => {
+  const { context } = await contextBesideASecret();
+  await symlink('../host-secret.txt', join(context, 'relative-link'));
+  await symlink('/etc/passwd', join(context, 'absolute-link'));
+  await mkdir(join(context, 'dir'));
+  await symlink('../../host-secret.txt', join(context, 'dir/inner-link'));
+  await t.throwsAsync(buildWith(context, 'FROM busybox\nCOPY relative-link /x\n'), { message: /not found/ });
+  await t.throwsAsync(buildWith(context, 'FROM busybox\nCOPY absolute-link /x\n'), { message: /not found/ });
+  const { tag } = await buildWith(context, 'FROM busybox\nCOPY dir/ /dir/\n');
+  const files = await imageFiles(tag);
+  t.is(files.get('/dir/inner-link')?.type, 'symlink');
+  t.is(files.get('/dir/inner-link')?.linkname, '../../host-secret.txt');
+});
+
+test('.dockerignore patterns cannot reach outside the context', async (t) => {
+  const { context } = await contextBesideASecret();
+  await writeFile(join(context, '.dockerignore'), '*\n!../host-secret.txt\n!keep.txt\n');
+  await writeFile(join(context, 'keep.txt'), 'keep\n');
+  const { tag } = await buildWith(context, 'FROM busybox\nCOPY . /ctx/\n');
+  const files = [...(await imageFiles(tag)).keys()].filter((p) => p.startsWith('/ctx'));
+  t.deepEqual(files.sort(), ['/ctx', '/ctx/keep.txt']);
+});
+
+async function hostileArchive(path: string): Promise<void> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  pack.entry({ name: 'ok.txt' }, 'fine\n');
+  pack.entry({ name: '../../escape.txt' }, 'escaped\n');
+  pack.entry({ name: '/abs.txt' }, 'absolute\n');
+  pack.entry({ name: 'evil', type: 'symlink', linkname: '/etc' });
+  pack.entry({ name: 'evil/pwned' }, 'written through a symlink\n');
+  pack.entry({ name: 'up', type: 'symlink', linkname: '../../../..' });
+  pack.entry({ name: 'up/tmp/host-pwned' }, 'on the host?\n');
+  pack.entry({ name: 'hardlink', type: 'link', linkname: '/etc/passwd' });
+  pack.finalize();
+  await done;
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, Buffer.concat(chunks));
+}
+
+test('ADD of a hostile archive writes only inside the destination, in the image and on the host', async (t) => {
+  const { parent, context } = await contextBesideASecret();
+  await hostileArchive(join(context, 'bad.tar'));
+  const { tag } = await buildWith(context, 'FROM busybox\nADD bad.tar /dest/\n');
+  const files = await imageFiles(tag);
+  t.is(await runImage(tag, ['cat', '/dest/ok.txt']), 'fine\n');
+  t.true(files.has('/dest/escape.txt'), '../ entries stay under the destination');
+  t.true(files.has('/dest/abs.txt'), 'absolute entries are relative to the destination');
+  t.false(files.has('/etc/pwned'), 'no write through the archive’s own symlink');
+  t.false(files.has('/dest/evil/pwned'));
+  t.is(files.get('/dest/evil')?.type, 'symlink');
+  t.false(files.has('/tmp/host-pwned'));
+  t.false(files.has('/dest/hardlink') && (await runImage(tag, ['cat', '/dest/hardlink'])).includes('root:'), 'no hard link to a file outside the archive');
+  // And nothing appeared on the host.
+  t.false(existsSync(join(parent, 'escape.txt')));
+  t.false(existsSync(join(dirname(parent), 'escape.txt')));
+  t.false(existsSync('/abs.txt'));
+  t.false(existsSync('/tmp/host-pwned'));
+});
