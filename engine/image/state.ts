@@ -39,13 +39,17 @@ export function withMetadataStep(state: ImageState, configAfter: ImageConfig, en
   return withConfigOnly(state, config);
 }
 
+const maxPendingConfigs = 64;
+
 /** The state with a new config and the same layers (nothing loaded yet). */
 export function withConfigOnly(state: ImageState, config: ImageConfig): ImageState {
   const pending = state.pendingConfigs ?? [];
   // A step that adds no history entry (ONBUILD) replaces the config it would otherwise chain to.
   const last = pending.at(-1) ?? (state.imageId !== undefined ? state.config : undefined);
   const kept = last && last.history.length === config.history.length ? pending.slice(0, -1) : pending;
-  return { ...state, config, imageId: undefined, pendingConfigs: [...kept, config] };
+  // Only the last few steps keep their own image: a chain of thousands of configs, each with a longer
+  // history, would grow quadratically (the parent links they give are a nicety, not a need).
+  return { ...state, config, imageId: undefined, pendingConfigs: [...kept, config].slice(-maxPendingConfigs) };
 }
 
 /** The config after a step that adds `diffId` (or nothing, when the step changed no file). */

@@ -88,7 +88,7 @@ export interface DispatchedStep {
   displayText: string;
   /** History entry without its timestamp (set when the step runs). */
   history: HistoryEntry;
-  /** The image config after this step, rootfs excepted (layers come from execution). */
+  /** The image config after this step; history and rootfs are left empty (they come from execution). */
   configAfter: ImageConfig;
 }
 
@@ -111,6 +111,14 @@ export interface DispatchContext {
   platform: Platform;
   /** Resolves `COPY --from` to a stage index or an image. */
   copySourceOf(from: string): CopySource;
+}
+
+/**
+ * The config a step leaves, history and layers aside (execution supplies those): keeping the growing
+ * history in every step would make plans quadratic in the number of steps.
+ */
+function withoutHistory(config: ImageConfig): ImageConfig {
+  return { ...cloneConfig({ ...config, history: [], rootfs: { type: 'layers', diff_ids: [] } }) };
 }
 
 /** Starting state of a stage whose base is an image (external, scratch) with `config`. */
@@ -156,7 +164,7 @@ export function dispatchStage(
   for (const { instruction, onbuild } of all) {
     const step = dispatchInstruction(instruction, state, context, { cmdSet, stageName });
     if (instruction.kind === 'CMD') cmdSet = true;
-    steps.push({ ...step, onbuild, configAfter: cloneConfig(state.config) });
+    steps.push({ ...step, onbuild, configAfter: withoutHistory(state.config) });
   }
   return { steps, final: state };
 }

@@ -1,0 +1,94 @@
+// Unit: hostile Dockerfiles. Thousands of generated and mutated inputs never crash the parser or the
+// planner with anything but DockerfileSyntaxError or PlanError; huge inputs finish in bounded time.
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { DockerfileSyntaxError } from '../../engine/dockerfile/errors.js';
+import { PlanError } from '../../engine/plan/graph.js';
+import { planBuild } from '../../engine/plan/plan.js';
+
+const apps = new URL('../../../fixtures/apps/', import.meta.url).pathname;
+const corpus = ['go-client-server', 'static-site', 'test-stage'].map((app) => readFileSync(`${apps}${app}/Dockerfile`, 'utf8'));
+corpus.push(
+  [
+    '# escape=`', 'ARG BASE=busybox', 'FROM ${BASE} AS one', 'ENV A=1 B="two words" `', '    C=3', 'LABEL x=y', 'RUN <<EOF', 'echo hi', 'EOF',
+    'COPY --chown=1:1 --chmod=0755 <<-"X" /f', '\tcontent', 'X', 'FROM one AS two', 'ONBUILD RUN echo x', 'HEALTHCHECK --interval=5s CMD ["true"]',
+    'EXPOSE 80/tcp 53/udp', 'VOLUME ["/data"]', 'RUN --mount=type=cache,target=/c --network=none true', 'COPY --from=one /a /b', 'SHELL ["/bin/sh", "-c"]',
+  ].join('\n'),
+);
+
+function prng(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+}
+
+const fragments = ['\\', '`', '"', "'", '[', ']', '<<', '<<-', 'EOF', '--', '--from=', '#', '# escape=`\n', '=', '$', '${', '}', ':-', '\n', '\r\n', '\\\n', ' ', '\t', '\0', '\uFFFD', 'é', 'FROM ', 'RUN ', 'COPY ', 'ARG ', 'ENV ', 'ONBUILD ', 'AS ', 'scratch', '--target', '0', '-1', 'x'];
+
+async function survives(text: string): Promise<string | undefined> {
+  try {
+    await planBuild(text);
+    return undefined;
+  } catch (error) {
+    if (error instanceof DockerfileSyntaxError || error instanceof PlanError) return undefined;
+    return `${(error as Error).stack}\n--- input ---\n${JSON.stringify(text)}`;
+  }
+}
+
+test('4,000 mutated and random Dockerfiles: only DockerfileSyntaxError or PlanError', async (t) => {
+  const random = prng(42);
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
+  const failures: string[] = [];
+  for (let i = 0; i < 4000; i++) {
+    let text: string;
+    if (i % 4 === 3) {
+      text = Array.from({ length: 1 + Math.floor(random() * 30) }, () => pick(fragments)).join('');
+    } else {
+      text = pick(corpus);
+      for (let m = 0; m < 1 + Math.floor(random() * 5); m++) {
+        const at = Math.floor(random() * (text.length + 1));
+        text = random() < 0.6 ? text.slice(0, at) + pick(fragments) + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 4));
+      }
+    }
+    const failure = await survives(text);
+    if (failure) failures.push(failure);
+  }
+  t.deepEqual(failures.slice(0, 3), []);
+});
+
+test('random bytes (invalid UTF-8, NULs, control characters) never crash the parser', async (t) => {
+  const random = prng(7);
+  for (let i = 0; i < 1000; i++) {
+    const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 200) }, () => Math.floor(random() * 256)));
+    t.is(await survives(bytes.toString('utf8')), undefined);
+  }
+});
+
+function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  return work().then((value) => ({ value, ms: performance.now() - start }));
+}
+
+test('1,000 stages plan in bounded time and memory', async (t) => {
+  const stages = Array.from({ length: 1000 }, (_, i) => `FROM ${i === 0 ? 'busybox' : `s${i - 1}`} AS s${i}\nRUN echo ${i}\n`).join('');
+  const before = process.memoryUsage().heapUsed;
+  const { value: plan, ms } = await timed(() => planBuild(stages));
+  t.is(plan.stages.length, 1000);
+  t.true(ms < 10_000, `${ms} ms`);
+  t.true(process.memoryUsage().heapUsed - before < 512 * 1024 * 1024);
+});
+
+test('10,000 steps in one stage, 10,000 continuation lines and a 1 MB line parse in bounded time', async (t) => {
+  const kinds = [(i: number) => `RUN echo ${i}`, (i: number) => `ENV V${i % 20}=${i}`, (i: number) => `COPY f${i} /f${i}`, (i: number) => `LABEL step=${i}`, (i: number) => `WORKDIR /w${i % 7}`];
+  const steps = `FROM busybox\n${Array.from({ length: 10_000 }, (_, i) => kinds[i % kinds.length](i)).join('\n')}\n`;
+  const many = await timed(() => planBuild(steps));
+  t.is(many.value.stages[0].steps.length, 10_000);
+  t.true(many.ms < 20_000, `${many.ms} ms`);
+  const continued = `FROM busybox\nRUN echo start \\\n${Array.from({ length: 10_000 }, (_, i) => `  part${i} \\`).join('\n')}\n  end\n`;
+  const deep = await timed(() => planBuild(continued));
+  t.true(deep.ms < 10_000, `${deep.ms} ms`);
+  const huge = `FROM busybox\nRUN echo ${'x'.repeat(1024 * 1024)}\n`;
+  const long = await timed(() => planBuild(huge));
+  t.true(long.ms < 10_000, `${long.ms} ms`);
+});
