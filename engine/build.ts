@@ -19,7 +19,7 @@ import { CopyDestinationError } from './copy/layout.js';
 import { CopyTargetError } from './copy/apply.js';
 import { SourceNotFoundError } from './copy/resolve.js';
 import { ContextFs, type SourceFs } from './copy/source-fs.js';
-import { ContainerRegistry } from './docker/container.js';
+import { ContainerRegistry, removeOrphanedContainers } from './docker/container.js';
 import { checkDaemon, connectDocker, daemonMessage } from './docker/daemon.js';
 import { CommandFailedError, type ResourceLimits } from './docker/executor.js';
 import { ImageCatalog } from './docker/catalog.js';
@@ -193,6 +193,8 @@ export class Build {
 
   private async executeInner(): Promise<BuildResult> {
     await checkDaemon(this.docker);
+    const orphans = await removeOrphanedContainers(this.docker).catch(() => 0);
+    if (orphans > 0) this.emit({ type: 'warning', time: Date.now(), message: `removed ${orphans} container(s) left by an interrupted msbuild` });
     for (const dir of this.options.cacheFrom ?? []) {
       const imported = await importCache(this.docker, this.store, dir);
       this.emit({ type: 'warning', time: Date.now(), message: `cache from ${dir}: ${imported.imported} entries imported, ${imported.alreadyPresent} already present` });

@@ -4,8 +4,44 @@ import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { daemonMessage, statusCodeOf } from './daemon.js';
 
+import { hostname } from 'node:os';
+
 /** Label put on every container msbuild creates, so leftovers can be found (value: the build ID). */
 export const buildLabel = 'io.msbuild.build';
+/** The process that owns a container (`host:pid`): a container whose owner is gone is a leftover. */
+export const ownerLabel = 'io.msbuild.owner';
+
+/** Labels for a container of build `buildId` owned by this process. */
+export function buildLabels(buildId: string): Record<string, string> {
+  return { [buildLabel]: buildId, [ownerLabel]: `${hostname()}:${process.pid}` };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes containers left by msbuild processes of this host that no longer run (a build killed
+ * with a second Ctrl-C or by the OOM killer). Returns how many were removed.
+ */
+export async function removeOrphanedContainers(docker: Docker): Promise<number> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [ownerLabel] } });
+  const here = hostname();
+  let removed = 0;
+  for (const container of containers) {
+    const owner = container.Labels[ownerLabel] ?? '';
+    const separator = owner.lastIndexOf(':');
+    const pid = Number(owner.slice(separator + 1));
+    if (owner.slice(0, separator) !== here || !Number.isInteger(pid) || processAlive(pid)) continue;
+    await docker.getContainer(container.Id).remove({ force: true, v: true }).then(() => removed++, () => undefined);
+  }
+  return removed;
+}
 
 /** What the archive stat header says about a path in a container. */
 export interface PathStat {

@@ -2,7 +2,7 @@
 // mounts; its output streamed out; committed on success; removed in every case.
 import type Docker from 'dockerode';
 import type { RunAction } from '../plan/dispatch.js';
-import { BuildContainer, buildLabel, type ContainerRegistry } from './container.js';
+import { BuildContainer, buildLabels, type ContainerRegistry } from './container.js';
 
 export interface ResourceLimits {
   /** Bytes of memory the container may use. */
@@ -69,7 +69,7 @@ export async function runStep(environment: RunEnvironment, fromImage: string, ac
       Env: [...action.env, ...command.env, ...(environment.extraEnv ?? [])],
       WorkingDir: action.workdir,
       User: action.user,
-      Labels: { [buildLabel]: environment.buildId },
+      Labels: buildLabels(environment.buildId),
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,

@@ -1,5 +1,5 @@
 // User and group lookups in the image a step writes into (for --chown and WORKDIR ownership).
-import { BuildContainer, buildLabel } from '../docker/container.js';
+import { BuildContainer, buildLabels } from '../docker/container.js';
 import type { TargetView } from '../copy/apply.js';
 import { containerView } from '../copy/apply.js';
 import { chownNeedsLookup, resolveChown, type UserDatabase } from '../copy/chown.js';
@@ -11,7 +11,7 @@ import type { StepContext } from './context.js';
 export async function scratchContainer(context: StepContext, image: string): Promise<BuildContainer> {
   return BuildContainer.create(
     context.docker,
-    { Image: image, Cmd: ['/msbuild-never-runs'], Entrypoint: [], Labels: { [buildLabel]: context.buildId }, NetworkDisabled: true },
+    { Image: image, Cmd: ['/msbuild-never-runs'], Entrypoint: [], Labels: buildLabels(context.buildId), NetworkDisabled: true },
     context.registry,
   );
 }

@@ -1,12 +1,12 @@
 // Integration: Ctrl-C (SIGINT) and SIGTERM during a RUN cancel the build, remove its containers and
 // exit 130 / 143; the cache stays usable.
 import test from 'ava';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStore } from '../../engine/cache/store.js';
-import { startMsbuild } from '../support/cli.js';
-import { docker, makeContext, removeDir, requireDaemon, uniqueName } from '../support/docker.js';
+import { msbuild, startMsbuild } from '../support/cli.js';
+import { docker, makeContext, removeDir, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
 
 const cleanup: string[] = [];
 test.before(requireDaemon);
@@ -46,3 +46,39 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     t.true(entries.some((e) => e.step.startsWith('COPY f /f')));
   });
 }
+
+test('SIGINT while a large COPY is being written and loaded leaves no temporary file and a valid index', async (t) => {
+  const context = await makeContext({ Dockerfile: 'FROM scratch\nCOPY big.bin /big.bin\nCOPY small /small\n', small: 's' });
+  const { truncate } = await import('node:fs/promises');
+  await truncate(join(context, 'big.bin'), 0).catch(() => undefined);
+  await runCommand('dd', ['if=/dev/urandom', `of=${join(context, 'big.bin')}`, 'bs=1M', 'count=300', 'status=none']);
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+  const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
+  cleanup.push(context, cacheDir, temp);
+  const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context], { TMPDIR: temp });
+  t.true(await until(() => /COPY big\.bin/.test(run.output()), 30_000), run.output());
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  run.child.kill('SIGINT');
+  t.is(await run.exit, 130, run.output());
+  t.deepEqual(await readdir(temp), [], 'temporary files removed');
+  for (const entry of await new CacheStore(cacheDir).list()) t.truthy(entry.key);
+});
+
+test('a second Ctrl-C exits at once; the index stays valid', async (t) => {
+  const marker = uniqueName('double-interrupt');
+  const context = await makeContext({ Dockerfile: `FROM busybox\nCOPY f /f\nRUN sleep 60 # ${marker}\n`, f: 'x' });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+  cleanup.push(context, cacheDir);
+  const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context]);
+  t.true(await until(async () => (await containersRunning(marker)) > 0, 30_000), run.output());
+  run.child.kill('SIGINT');
+  run.child.kill('SIGINT');
+  t.is(await run.exit, 130);
+  const entries = await new CacheStore(cacheDir).list();
+  t.true(entries.every((entry) => entry.key.startsWith('sha256:')));
+  // A forced exit may leave the RUN container behind; the next build removes what a dead msbuild left.
+  const next = await makeContext({ Dockerfile: 'FROM busybox\nLABEL next=build\n' });
+  cleanup.push(next);
+  await msbuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, next]);
+  t.true(await until(async () => (await containersRunning(marker)) === 0, 15_000), 'the orphaned container was removed');
+});
