@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 const docker = '/usr/bin/docker';
 const reps = Number(process.env.BENCH_REPS ?? 3);
+/** Every change writes content no earlier run saw, or a builder's older cache would hide the change. */
+const nonce = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const only = process.env.BENCH_CASES?.split(',');
 
 interface BenchCase {
@@ -16,24 +18,24 @@ interface BenchCase {
   /** Copies (or generates) the context into `dir`. */
   prepare(dir: string): Promise<void>;
   /** Changes one file of the context. */
-  change(dir: string, round: number): Promise<void>;
+  change(dir: string): Promise<void>;
 }
 
 const cases: BenchCase[] = [
   {
     name: 'go-client-server',
     prepare: (dir) => cp(join(repoRoot, 'fixtures/apps/go-client-server'), dir, { recursive: true }),
-    change: (dir, round) => appendFile(join(dir, 'cmd/server/main.go'), `\n// change ${round}\n`),
+    change: (dir) => appendFile(join(dir, 'cmd/server/main.go'), `\n// change ${nonce()}\n`),
   },
   {
     name: 'fan-out-6',
     prepare: (dir) => cp(join(repoRoot, 'bench/cases/fanout'), dir, { recursive: true }),
-    change: (dir, round) => writeFile(join(dir, 'input.txt'), `changed ${round}\n`),
+    change: (dir) => writeFile(join(dir, 'input.txt'), `changed ${nonce()}\n`),
   },
   {
     name: 'steps-30',
     prepare: (dir) => cp(join(repoRoot, 'bench/cases/steps30'), dir, { recursive: true }),
-    change: (dir, round) => writeFile(join(dir, 'input.txt'), `changed ${round}\n`),
+    change: (dir) => writeFile(join(dir, 'input.txt'), `changed ${nonce()}\n`),
   },
   {
     name: 'context-5000-files',
@@ -46,12 +48,28 @@ const cases: BenchCase[] = [
       }
       await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nWORKDIR /app\nCOPY src/ /app/src/\nRUN find /app/src -type f | wc -l > /app/count\n');
     },
-    change: (dir, round) => writeFile(join(dir, 'src/d7/f700.txt'), `changed ${round}\n`),
+    change: (dir) => writeFile(join(dir, 'src/d7/f700.txt'), `changed ${nonce()}\n`),
+  },
+  {
+    name: 'context-2gib',
+    prepare: async (dir) => {
+      await mkdir(dir, { recursive: true });
+      // 2 GiB of data msbuild must stream, never hold: measured by its peak RSS.
+      await run('dd', ['if=/dev/urandom', `of=${join(dir, 'big.bin')}`, 'bs=16M', 'count=128', 'status=none']);
+      await writeFile(join(dir, 'small.txt'), 'small\n');
+      await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY big.bin /data/big.bin\nCOPY small.txt /data/\n');
+    },
+    change: (dir) => writeFile(join(dir, 'small.txt'), `changed ${nonce()}\n`),
   },
 ];
 
 type Builder = 'msbuild' | 'legacy' | 'buildkit';
 const builders: Builder[] = ['msbuild', 'legacy', 'buildkit'];
+
+/** Peak RSS (kB) of msbuild processes, per case, reported by a preloaded hook. */
+const peakRss = new Map<string, number>();
+let currentCase = '';
+const rssReport = join(repoRoot, 'test/support/rss-report.cjs');
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   const started = process.hrtime.bigint();
@@ -63,6 +81,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
     });
     child.on('error', reject);
     child.on('close', (code) => {
+      const rss = /MAXRSS=(\d+)/.exec(stderr);
+      if (rss) peakRss.set(currentCase, Math.max(peakRss.get(currentCase) ?? 0, Number(rss[1])));
       if (code !== 0) reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${stderr}`));
       else resolvePromise(Number(process.hrtime.bigint() - started) / 1e9);
     });
@@ -71,7 +91,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
 
 function buildOnce(builder: Builder, context: string, tag: string, cacheDir: string, noCache: boolean): Promise<number> {
   if (builder === 'msbuild') {
-    const args = [join(repoRoot, 'dist/cli/main.js'), 'build', '-q', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, context];
+    const args = ['-r', rssReport, join(repoRoot, 'dist/cli/main.js'), 'build', '-q', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, context];
     if (noCache) args.push('--no-cache');
     return run(process.execPath, args);
   }
@@ -110,7 +130,7 @@ async function measureCase(benchCase: BenchCase): Promise<Row[]> {
         record('cold', builder, await buildOnce(builder, context, tag, cacheDir, true));
         await buildOnce(builder, context, tag, cacheDir, false); // warm the cache
         record('cached', builder, await buildOnce(builder, context, tag, cacheDir, false));
-        await benchCase.change(context, round * 10 + builders.indexOf(builder));
+        await benchCase.change(context);
         record('one-file change', builder, await buildOnce(builder, context, tag, cacheDir, false));
         process.stderr.write('.');
       }
@@ -145,7 +165,9 @@ const rows: Row[] = [];
 for (const benchCase of cases) {
   if (only && !only.includes(benchCase.name)) continue;
   process.stderr.write(`${benchCase.name} `);
+  currentCase = benchCase.name;
   rows.push(...(await measureCase(benchCase)));
   process.stderr.write('\n');
 }
 process.stdout.write(`median of ${reps} runs each (lower is better; msbuild/buildkit < 1 means msbuild is faster)\n\n${table(rows)}\n`);
+process.stdout.write(`\nmsbuild peak RSS per case: ${[...peakRss].map(([name, kb]) => `${name} ${(kb / 1024).toFixed(0)} MB`).join(', ')}\n`);
