@@ -69,3 +69,22 @@ test('plan prints the graph without Docker, in every format', async (t) => {
   t.regex((await msbuild(['plan', '--format', 'dot', dir])).stdout, /^digraph plan \{[\s\S]*"a" -> "stage-2" \[style=dashed, label="copy"\];/);
   t.regex((await msbuild(['plan', '--format', 'mermaid', dir])).stdout, /^flowchart LR\n/);
 });
+
+test('debug ast prints the tree in BuildKit’s dump format', async (t) => {
+  const dir = await contextWith('FROM busybox AS base\nCOPY --from=build --chown=1:1 /a /b\nRUN echo hello\nCMD ["echo", "hi"]\nENV A=b C=d\nENV A b c\nONBUILD RUN ["echo", "test"]\n');
+  const result = await msbuild(['debug', 'ast', dir]);
+  t.is(result.code, 0, result.stderr);
+  t.is(
+    result.stdout,
+    [
+      '(from "busybox" "AS" "base")',
+      '(copy ["--from=build" "--chown=1:1"] "/a" "/b")',
+      '(run "echo hello")',
+      '(cmd "echo" "hi")',
+      '(env "A" "b" "=" "C" "d" "=")',
+      '(env "A" "b c" "")',
+      '(onbuild (run "echo" "test"))',
+      '',
+    ].join('\n'),
+  );
+});
