@@ -2,7 +2,7 @@
 // `DOCKER_BUILDKIT=1 docker build` side by side — cold, fully cached, after a one-file change — and
 // prints median times and ratios. Measures; asserts nothing.
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile, mkdir, appendFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -96,6 +96,8 @@ function buildOnce(builder: Builder, context: string, tag: string, cacheDir: str
     return run(process.execPath, args);
   }
   const args = ['build', '-q', '--network', 'none', '-t', tag, context];
+  // The legacy builder wants `./` where BuildKit (and msbuild) accept `.` as a directory for several sources.
+  if (builder === 'legacy') args.splice(1, 0, '-f', join(context, 'Dockerfile.legacy'));
   if (noCache) args.push('--no-cache');
   return run(docker, args, { DOCKER_BUILDKIT: builder === 'buildkit' ? '1' : '0' });
 }
@@ -116,6 +118,8 @@ async function measureCase(benchCase: BenchCase): Promise<Row[]> {
   const work = await mkdtemp(join(tmpdir(), `msbuild-bench-${benchCase.name}-`));
   const context = join(work, 'context');
   await benchCase.prepare(context);
+  const dockerfile = await readFile(join(context, 'Dockerfile'), 'utf8');
+  await writeFile(join(context, 'Dockerfile.legacy'), dockerfile.replace(/^(COPY [^\n]+ \S+ )\.$/gm, '$1./'));
   const samples: Record<string, Record<Builder, number[]>> = {};
   const record = (mode: string, builder: Builder, seconds: number) => {
     samples[mode] ??= { msbuild: [], legacy: [], buildkit: [] };
