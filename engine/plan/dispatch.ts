@@ -125,6 +125,8 @@ function withoutHistory(config: ImageConfig): ImageConfig {
 export function initialState(config: ImageConfig): DispatchState {
   const image = cloneConfig(config);
   image.created = undefined;
+  // The base's ONBUILD triggers run in this stage (see plan.ts); they are not passed on.
+  if (image.config.OnBuild && image.config.OnBuild.length > 0) image.config.OnBuild = null;
   // BuildKit makes sure PATH is always set.
   if (!envListToMap(image.config.Env).has('PATH') && image.os !== 'windows') {
     image.config.Env = withEnv(image.config.Env, 'PATH', defaultPathEnv);

@@ -1,7 +1,7 @@
 // Test helpers for the real daemon: fail loudly when it is missing, temporary contexts, running images,
 // listing an image's files, and counting leftover build containers.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,6 +87,8 @@ export interface FileEntry {
   gid: number;
   size: number;
   linkname?: string;
+  /** sha256 of a regular file's content. */
+  sha256?: string;
 }
 
 /** Every path in the image (as `docker export` gives it, Docker's own mount points left out). */
@@ -99,16 +101,21 @@ export async function imageFiles(image: string): Promise<Map<string, FileEntry>>
     await new Promise<void>((resolve, reject) => {
       extract.on('entry', (header, entry, next) => {
         const path = `/${header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')}`;
-        files.set(path, {
-          type: header.type ?? 'file',
-          mode: (header.mode ?? 0) & 0o7777,
-          uid: header.uid ?? 0,
-          gid: header.gid ?? 0,
-          size: header.size ?? 0,
-          ...(header.linkname ? { linkname: header.linkname } : {}),
+        const hash = createHash('sha256');
+        const body = entry as unknown as Readable;
+        body.on('data', (chunk: Buffer) => hash.update(chunk));
+        body.on('end', () => {
+          files.set(path, {
+            type: header.type ?? 'file',
+            mode: (header.mode ?? 0) & 0o7777,
+            uid: header.uid ?? 0,
+            gid: header.gid ?? 0,
+            size: header.size ?? 0,
+            ...(header.linkname ? { linkname: header.linkname } : {}),
+            ...(header.type === 'file' ? { sha256: hash.digest('hex') } : {}),
+          });
+          next();
         });
-        (entry as unknown as Readable).resume();
-        (entry as unknown as Readable).on('end', next);
       });
       extract.on('finish', resolve);
       extract.on('error', reject);

@@ -1,0 +1,84 @@
+// Integration: the cache tools — ls, du, prune by age and size, export and import between two cache
+// directories (standing in for two CI machines), --no-cache-filter.
+import test from 'ava';
+import { mkdtemp, readdir, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from '../../engine/build.js';
+import { CacheStore } from '../../engine/cache/store.js';
+import { msbuild } from '../support/cli.js';
+import { makeContext, removeDir, requireDaemon } from '../support/docker.js';
+
+const cleanup: string[] = [];
+test.before(requireDaemon);
+test.after.always(async () => {
+  for (const dir of cleanup) await removeDir(dir);
+});
+
+async function builtCache(dockerfile: string, files: Record<string, string> = {}) {
+  const context = await makeContext({ Dockerfile: dockerfile, ...files });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-tools-'));
+  cleanup.push(context, cacheDir);
+  await build({ context, network: 'none', pull: 'never', cacheDir });
+  return { context, cacheDir };
+}
+
+test('cache ls and du show the entries, their steps, stages and sizes', async (t) => {
+  const { cacheDir } = await builtCache('FROM busybox AS one\nRUN head -c 100000 /dev/zero > /blob\nFROM one\nCOPY f /f\n', { f: 'x' });
+  const ls = await msbuild(['cache', '--cache-dir', cacheDir, 'ls']);
+  t.is(ls.code, 0, ls.stderr);
+  t.regex(ls.stdout, /^KEY +STAGE +STEP +SIZE +RUN TIME +LAST USED/);
+  t.regex(ls.stdout, /one +RUN head -c 100000 \/dev\/zero > \/blob +100 kB/);
+  const json = JSON.parse((await msbuild(['cache', '--cache-dir', cacheDir, 'ls', '--json'])).stdout);
+  t.true(json.some((row: { step: string }) => row.step === 'COPY f /f'));
+  const du = await msbuild(['cache', '--cache-dir', cacheDir, 'du']);
+  t.regex(du.stdout, /entries: \d+\nlayers: \d/);
+});
+
+test('cache prune by age, by size and all', async (t) => {
+  const { cacheDir } = await builtCache('FROM busybox\nRUN echo a > /a\nRUN echo b > /b\nRUN head -c 50000 /dev/zero > /c\n');
+  const store = new CacheStore(cacheDir);
+  const entries = await store.list();
+  t.true(entries.length >= 3);
+  // Make the first step look two days old.
+  const old = entries.find((e) => e.step.startsWith('RUN echo a'));
+  const shard = old!.key.slice(7, 9);
+  const longAgo = new Date(Date.now() - 48 * 3600 * 1000);
+  await utimes(join(cacheDir, 'entries', shard, `${old!.key.slice(7)}.json`), longAgo, longAgo);
+  const byAge = await msbuild(['cache', '--cache-dir', cacheDir, 'prune', '--filter', 'until=24h']);
+  t.regex(byAge.stdout, /removed 1 entries/);
+  t.false((await store.list()).some((e) => e.key === old!.key));
+  const bySize = await msbuild(['cache', '--cache-dir', cacheDir, 'prune', '--keep-storage', '1kB']);
+  t.regex(bySize.stdout, /removed [1-9]\d* entries/);
+  t.true((await store.list()).reduce((sum, e) => sum + e.layerSize, 0) <= 1000);
+  const nothing = await msbuild(['cache', '--cache-dir', cacheDir, 'prune']);
+  t.is(nothing.code, 1, 'prune needs a criterion');
+  await msbuild(['cache', '--cache-dir', cacheDir, 'prune', '--all']);
+  t.deepEqual(await store.list(), []);
+});
+
+test('export to a directory and import into another cache: the second machine hits', async (t) => {
+  const { context, cacheDir } = await builtCache('FROM busybox\nCOPY f /f\nRUN cat /f > /g\n', { f: 'shared' });
+  const shared = await mkdtemp(join(tmpdir(), 'msbuild-shared-'));
+  const other = await mkdtemp(join(tmpdir(), 'msbuild-other-'));
+  cleanup.push(shared, other);
+  const exported = await msbuild(['cache', '--cache-dir', cacheDir, 'export', '--dest', shared]);
+  t.is(exported.code, 0, exported.stderr);
+  t.regex(exported.stdout, /exported \d+ entries/);
+  const blobs = await readdir(join(shared, 'blobs/sha256'));
+  t.true(blobs.length > 0);
+  // Exporting again writes no layer twice and keeps the directory the same size.
+  await msbuild(['cache', '--cache-dir', cacheDir, 'export', '--dest', shared]);
+  t.deepEqual((await readdir(join(shared, 'blobs/sha256'))).sort(), blobs.sort());
+  const build2 = await msbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', other, '--cache-from', `type=local,src=${shared}`, context]);
+  t.is(build2.code, 0, build2.stderr);
+  t.regex(build2.stderr, /steps: 0 run, 2 cached/);
+});
+
+test('--no-cache-filter reruns only the named stages', async (t) => {
+  const { context, cacheDir } = await builtCache('FROM busybox AS a\nRUN echo a > /a\nFROM busybox AS b\nRUN echo b > /b\nFROM scratch\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n');
+  const result = await msbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '--no-cache-filter', 'b', context]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /\[a 2\/2\] RUN echo a > \/a\n#\d+ CACHED/);
+  t.notRegex(result.stderr, /\[b 2\/2\] RUN echo b > \/b\n#\d+ CACHED/);
+});

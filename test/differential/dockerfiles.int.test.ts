@@ -1,0 +1,107 @@
+// Integration, differential: every Dockerfile in fixtures/dockerfiles is built by Docker's BuildKit
+// (the oracle) and by msbuild, and the two images must have the same config and the same files
+// (type, mode, owner, size, content, link target). Any difference fails unless the case documents it.
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { build } from '../../engine/build.js';
+import { docker, dockerCli, removeDir, removeImages, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
+import { diffSnapshots, snapshotImage } from '../support/image-snapshot.js';
+
+interface CaseSpec {
+  target?: string;
+  buildArgs?: Record<string, string>;
+  dockerfile?: string;
+  /** Modes git cannot keep (0600, setuid), applied to the working copy. */
+  chmod?: Record<string, string>;
+  /** Files made at test time instead of committed. */
+  generate?: { dir?: string; files?: number; file?: string; bytes?: number };
+  /** A Dockerfile built (by BuildKit) and tagged before the case: the base both builders use. */
+  pre?: string;
+  preTag?: string;
+  /** Differences that are known and deliberate, line for line as diffSnapshots prints them. */
+  knownDifferences?: string[];
+}
+
+const fixtures = new URL('../../../fixtures/dockerfiles/', import.meta.url).pathname;
+const cases = (await readdir(fixtures)).filter((name) => /^\d\d-/.test(name)).sort();
+const limit = pLimit(3);
+const cleanup: Array<() => Promise<unknown>> = [];
+let cacheDir = '';
+
+test.before(async () => {
+  await requireDaemon();
+  cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-diff-cache-'));
+  cleanup.push(() => removeDir(cacheDir));
+});
+test.after.always(async () => {
+  for (const step of cleanup) await step().catch(() => undefined);
+});
+
+async function workingCopy(name: string, spec: CaseSpec): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `msbuild-diff-${name.slice(0, 2)}-`));
+  cleanup.push(() => removeDir(dir));
+  await cp(join(fixtures, name), dir, { recursive: true, verbatimSymlinks: true });
+  for (const [path, mode] of Object.entries(spec.chmod ?? {})) await chmod(join(dir, path), parseInt(mode, 8));
+  const generate = spec.generate;
+  if (generate?.dir && generate.files) {
+    await mkdir(join(dir, generate.dir), { recursive: true });
+    for (let i = 0; i < generate.files; i++) {
+      const sub = join(dir, generate.dir, `d${i % 10}`);
+      await mkdir(sub, { recursive: true });
+      await writeFile(join(sub, `f${i}.txt`), `file ${i}\n`.repeat(1 + (i % 7)));
+    }
+  }
+  if (generate?.file && generate.bytes) {
+    const bytes = Buffer.alloc(generate.bytes);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 251;
+    await writeFile(join(dir, generate.file), bytes);
+  }
+  return dir;
+}
+
+async function buildKit(context: string, dockerfile: string, spec: CaseSpec, tag: string): Promise<void> {
+  const args = ['build', '-q', '--network', 'none', '-f', join(context, dockerfile), '-t', tag];
+  if (spec.target) args.push('--target', spec.target);
+  for (const [key, value] of Object.entries(spec.buildArgs ?? {})) args.push('--build-arg', `${key}=${value}`);
+  const result = await runCommand(dockerCli, [...args, context], { env: { DOCKER_BUILDKIT: '1' } });
+  if (result.code !== 0) throw new Error(`BuildKit failed on the oracle: ${result.stderr}`);
+}
+
+for (const name of cases) {
+  test(name, (t) =>
+    limit(async () => {
+      const specPath = join(fixtures, name, 'case.json');
+      const spec: CaseSpec = existsSync(specPath) ? JSON.parse(await readFile(specPath, 'utf8')) : {};
+      const context = await workingCopy(name, spec);
+      const dockerfile = spec.dockerfile ?? 'Dockerfile';
+      const oracleFile = existsSync(join(context, 'oracle.Dockerfile')) ? 'oracle.Dockerfile' : dockerfile;
+      if (spec.pre && spec.preTag) {
+        const preDir = await mkdtemp(join(tmpdir(), 'msbuild-diff-pre-'));
+        cleanup.push(() => removeDir(preDir), () => removeImages(spec.preTag as string));
+        await writeFile(join(preDir, 'Dockerfile'), spec.pre);
+        await buildKit(preDir, 'Dockerfile', {}, spec.preTag);
+      }
+      const theirs = `${uniqueName(`msbuild-diff-${name.slice(0, 2)}`)}:buildkit`;
+      const ours = `${uniqueName(`msbuild-diff-${name.slice(0, 2)}`)}:msbuild`;
+      cleanup.push(() => removeImages(theirs, ours));
+      await buildKit(context, oracleFile, spec, theirs);
+      await build({
+        context,
+        dockerfile: join(context, dockerfile),
+        tags: [ours],
+        network: 'none',
+        pull: 'never',
+        cacheDir,
+        ...(spec.target ? { target: spec.target } : {}),
+        ...(spec.buildArgs ? { buildArgs: spec.buildArgs } : {}),
+      });
+      const differences = diffSnapshots(await snapshotImage(docker, ours), await snapshotImage(docker, theirs));
+      const known = new Set(spec.knownDifferences ?? []);
+      t.deepEqual(differences.filter((line) => !known.has(line)), []);
+    }),
+  );
+}
