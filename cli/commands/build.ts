@@ -22,7 +22,8 @@ export interface BuildCommandOptions {
   network?: string;
   pull?: string | boolean;
   cache?: boolean;
-  noCacheFilter?: string;
+  // commander reads --no-cache-filter as the negation of "cache-filter", so the value lands here.
+  cacheFilter?: string;
   cacheDir?: string;
   cacheFrom?: string[];
   cacheTo?: string;
@@ -118,7 +119,7 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       network: networkMode(options.network),
       pull: pullPolicy(options.pull),
       noCache: options.cache === false,
-      noCacheFilter: options.noCacheFilter?.split(',').map((s) => s.trim()).filter(Boolean),
+      noCacheFilter: options.cacheFilter?.split(',').map((s) => s.trim()).filter(Boolean),
       cacheDir: options.cacheDir,
       cacheFrom: (options.cacheFrom ?? []).map((spec) => localCacheDir(spec, 'src')),
       cacheTo: options.cacheTo !== undefined ? localCacheDir(options.cacheTo, 'dest') : undefined,
