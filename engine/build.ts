@@ -21,8 +21,9 @@ import { SourceNotFoundError } from './copy/resolve.js';
 import { ContextFs, type SourceFs } from './copy/source-fs.js';
 import { ContainerRegistry, removeOrphanedContainers } from './docker/container.js';
 import { checkDaemon, connectDocker, daemonMessage } from './docker/daemon.js';
-import { CommandFailedError, type ResourceLimits } from './docker/executor.js';
+import { CommandFailedError, runNetworkMode, type ResourceLimits } from './docker/executor.js';
 import { ImageCatalog } from './docker/catalog.js';
+import { NetworkSandboxes } from './docker/network-sandbox.js';
 import { readImageConfig, tagImage } from './docker/images.js';
 import { sourceLineAt } from './dockerfile/errors.js';
 import { parseDockerfile } from './dockerfile/parser.js';
@@ -133,6 +134,7 @@ export class Build {
   readonly id = randomBytes(6).toString('hex');
   private readonly docker: Docker;
   private readonly registry = new ContainerRegistry();
+  private sandboxes: NetworkSandboxes | undefined;
   private readonly contextDir: string;
   private readonly dockerfilePath: string | undefined;
   private readonly store: CacheStore;
@@ -192,14 +194,19 @@ export class Build {
   }
 
   private async executeInner(): Promise<BuildResult> {
-    await checkDaemon(this.docker);
+    // The first answer of the daemon takes a new connection (~20 ms): read the Dockerfile meanwhile.
+    const daemonAnswer = checkDaemon(this.docker);
+    const dockerfileText = this.options.dockerfileText !== undefined ? Promise.resolve(this.options.dockerfileText) : this.readDockerfile();
+    dockerfileText.catch(() => undefined);
+    const daemon = await daemonAnswer;
+    this.sandboxes = new NetworkSandboxes(this.docker, this.registry, this.id, daemon.architecture);
     const orphans = await removeOrphanedContainers(this.docker).catch(() => 0);
     if (orphans > 0) this.emit({ type: 'warning', time: Date.now(), message: `removed ${orphans} container(s) left by an interrupted msbuild` });
     for (const dir of this.options.cacheFrom ?? []) {
       const imported = await importCache(this.docker, this.store, dir);
       this.emit({ type: 'warning', time: Date.now(), message: `cache from ${dir}: ${imported.imported} entries imported, ${imported.alreadyPresent} already present` });
     }
-    const text = this.options.dockerfileText ?? (await this.readDockerfile());
+    const text = await dockerfileText;
     const fileName = this.options.dockerfile ?? 'Dockerfile';
     const ast = parseDockerfile(text, { file: fileName });
     const pull = this.options.pull ?? 'missing';
@@ -359,6 +366,7 @@ export class Build {
       buildId: this.id,
       tempDir: this.tempDir,
       network: this.options.network ?? 'default',
+      ...(this.sandboxes ? { sandboxes: this.sandboxes } : {}),
       limits: this.options.limits ?? {},
       ...(this.epoch ? { epoch: this.epoch } : {}),
       signal,
@@ -395,6 +403,24 @@ export class Build {
     const image = await this.baseImage(source.ref, this.options.pull ?? 'missing');
     return { kind: 'image', image: image.id, description: `image ${source.ref}` };
   }
+
+  /**
+   * On the build's first cache miss, starts a network namespace for the RUN steps to come (a fully
+   * cached build starts none: it would only add a container to remove).
+   */
+  private warmSandboxes(): void {
+    if (this.sandboxesWarmed || !this.sandboxes) return;
+    this.sandboxesWarmed = true;
+    const modes = new Set<string>();
+    for (const stage of this.plan.stages) {
+      for (const step of stage.steps) {
+        if (step.action.kind === 'run' && step.action.security !== 'insecure') modes.add(runNetworkMode(step.action.network, this.options.network ?? 'default'));
+      }
+    }
+    for (const mode of modes) if (mode === 'none' || mode === 'bridge') this.sandboxes.prewarm(mode);
+  }
+
+  private sandboxesWarmed = false;
 
   private async cachedState(key: string, stage: StagePlan): Promise<CacheEntry | undefined> {
     if (this.options.noCache) return undefined;
@@ -620,6 +646,7 @@ export class Build {
       const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
       if (this.options.dryRun) return { state: current.state, key, virtual: true };
+      this.warmSandboxes();
       const joined = scheduler.isRunning(key);
       const outcome = await scheduler.run(key, async (signal): Promise<StepOutcome> => {
         const stepContext = { ...context, signal };

@@ -22,8 +22,8 @@ export interface BuildCommandOptions {
   network?: string;
   pull?: string | boolean;
   cache?: boolean;
-  // commander reads --no-cache-filter as the negation of "cache-filter", so the value lands here.
-  cacheFilter?: string;
+  // commander reads --no-cache-filter as the negation of "cache-filter": the value lands here, and `true` when absent.
+  cacheFilter?: string | boolean;
   cacheDir?: string;
   cacheFrom?: string[];
   cacheTo?: string;
@@ -101,7 +101,7 @@ export async function buildCommand(context: string, options: BuildCommandOptions
   };
   const progress = options.quiet ? 'quiet' : (options.progress ?? 'auto');
   if (!isProgressMode(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, json or quiet`);
-  const renderer = createRenderer(progress, process.stderr);
+  const renderer = await createRenderer(progress, process.stderr);
   // The trace and timeline need the steps' times, not their output.
   const recorded: BuildEvent[] = [];
   const record = options.trace !== undefined || options.timeline !== undefined;
@@ -119,7 +119,7 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       network: networkMode(options.network),
       pull: pullPolicy(options.pull),
       noCache: options.cache === false,
-      noCacheFilter: options.cacheFilter?.split(',').map((s) => s.trim()).filter(Boolean),
+      noCacheFilter: typeof options.cacheFilter !== 'string' ? undefined : options.cacheFilter.split(',').map((s) => s.trim()).filter(Boolean),
       cacheDir: options.cacheDir,
       cacheFrom: (options.cacheFrom ?? []).map((spec) => localCacheDir(spec, 'src')),
       cacheTo: options.cacheTo !== undefined ? localCacheDir(options.cacheTo, 'dest') : undefined,

@@ -3,7 +3,6 @@
 import type { BuildEvent } from '../../engine/events.js';
 import { JsonRenderer } from './json.js';
 import { PlainRenderer } from './plain.js';
-import { logUpdateOutput, TtyRenderer } from './tty.js';
 
 export const progressModes = ['auto', 'tty', 'plain', 'json', 'quiet'] as const;
 export type ProgressMode = (typeof progressModes)[number];
@@ -23,13 +22,15 @@ export function canDrawLive(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv):
   return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
-export function createRenderer(mode: ProgressMode, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): ProgressRenderer {
+export async function createRenderer(mode: ProgressMode, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Promise<ProgressRenderer> {
   const write = (text: string) => {
     stream.write(text);
   };
   // An explicit `tty` on a pipe or file would fill it with cursor movements: plain lines say the same.
   const live = mode === 'tty' ? stream.isTTY === true : mode === 'auto' && canDrawLive(stream, env);
   if (live) {
+    // Loaded only for a terminal: the live view's libraries cost ~40 ms of a cached build's start.
+    const { logUpdateOutput, TtyRenderer } = await import('./tty.js');
     const renderer = new TtyRenderer({ output: logUpdateOutput(stream), color: env.NO_COLOR === undefined || env.NO_COLOR === '' });
     return { handle: (event) => renderer.handle(event), close: () => renderer.close() };
   }

@@ -93,6 +93,11 @@ export class ContainerRegistry {
   }
 }
 
+/** The daemon refused to start a container (its command never ran). */
+export class ContainerStartError extends Error {
+  override readonly name = 'ContainerStartError';
+}
+
 export class BuildContainer {
   private removed = false;
 
@@ -164,20 +169,30 @@ export class BuildContainer {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-      await this.container.start();
+      await this.container.start().catch((error: unknown) => {
+        throw new ContainerStartError(daemonMessage(error));
+      });
       // If the daemon dies, `wait` may never answer; the output stream ends either way, and then
       // the daemon is asked directly (which fails at once when it is gone).
       const waited = this.container.wait() as Promise<{ StatusCode: number }>;
       const ended = drained.then(() => this.exitCodeAfterOutputEnded());
       const statusCode = await Promise.race([waited.then((r) => r.StatusCode), ended]);
       // Output written just before exit can trail the exit status on the attach stream.
-      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      let trailTimer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise((resolve) => (trailTimer = setTimeout(resolve, 2000)))]);
+      // A pending timer would keep the process alive for up to 2 s after the build.
+      clearTimeout(trailTimer);
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       return statusCode;
     } finally {
       signal?.removeEventListener('abort', onAbort);
       attached.destroy();
     }
+  }
+
+  /** Starts the container without following it (a long-lived helper, such as a network holder). */
+  async start(): Promise<void> {
+    await this.container.start();
   }
 
   /** The exit code once the process is gone (polling briefly: the stream can end just before the exit is recorded). */

@@ -1,5 +1,6 @@
 // The connection to the Docker daemon: DOCKER_HOST as dockerode reads it, a bounded ping,
 // and the error a user sees when no daemon answers.
+import './lazy-dependencies.js';
 import Docker from 'dockerode';
 
 /** No daemon, or a daemon that refuses or times out. */

@@ -2,7 +2,8 @@
 // mounts; its output streamed out; committed on success; removed in every case.
 import type Docker from 'dockerode';
 import type { RunAction } from '../plan/dispatch.js';
-import { BuildContainer, buildLabels, type ContainerRegistry } from './container.js';
+import { BuildContainer, buildLabels, ContainerStartError, type ContainerRegistry } from './container.js';
+import { sandboxHostname, type NetworkSandboxes, type SandboxLease } from './network-sandbox.js';
 
 export interface ResourceLimits {
   /** Bytes of memory the container may use. */
@@ -20,6 +21,8 @@ export interface RunEnvironment {
   buildId: string;
   /** The build's `--network` (a step's `RUN --network` wins over it). */
   network: 'default' | 'none' | 'host';
+  /** Warm network namespaces to join instead of creating one per RUN. */
+  sandboxes?: NetworkSandboxes;
   limits: ResourceLimits;
   /** Extra mounts for the step's `--mount`s (cache volumes, secrets, binds), prepared by the caller. */
   mounts: Docker.MountConfig;
@@ -41,7 +44,8 @@ export class CommandFailedError extends Error {
   }
 }
 
-function networkMode(step: RunAction['network'], build: RunEnvironment['network']): string {
+/** The Docker network mode of a RUN: its own `--network`, else the build's (`default` is the bridge). */
+export function runNetworkMode(step: RunAction['network'], build: RunEnvironment['network']): string {
   const mode = step === 'default' ? build : step;
   return mode === 'default' ? 'bridge' : mode;
 }
@@ -59,7 +63,25 @@ function commandFor(action: RunAction): { argv: string[]; env: string[] } {
  * image ID; throws CommandFailedError on a non-zero exit. The container is removed either way.
  */
 export async function runStep(environment: RunEnvironment, fromImage: string, action: RunAction): Promise<string> {
+  const mode = runNetworkMode(action.network, environment.network);
+  // A privileged step could change its namespace's settings for the steps after it.
+  const lease = (mode === 'none' || mode === 'bridge') && action.security !== 'insecure' ? environment.sandboxes?.acquire(mode) : undefined;
+  try {
+    return await runInContainer(environment, fromImage, action, mode, lease);
+  } catch (error) {
+    if (!lease || !(error instanceof ContainerStartError)) throw error;
+    // The holder is gone (removed by hand, killed): this step makes its own namespace.
+    lease.release(true);
+    return await runInContainer(environment, fromImage, action, mode, undefined);
+  } finally {
+    lease?.release();
+  }
+}
+
+async function runInContainer(environment: RunEnvironment, fromImage: string, action: RunAction, mode: string, lease: SandboxLease | undefined): Promise<string> {
   const command = commandFor(action);
+  // A joined namespace brings its host name and /etc/hosts; a new one gets the same ones.
+  const ownNamespace = lease === undefined && mode !== 'host';
   const container = await BuildContainer.create(
     environment.docker,
     {
@@ -73,8 +95,10 @@ export async function runStep(environment: RunEnvironment, fromImage: string, ac
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,
+      ...(ownNamespace ? { Hostname: sandboxHostname } : {}),
       HostConfig: {
-        NetworkMode: networkMode(action.network, environment.network),
+        NetworkMode: lease?.networkMode ?? mode,
+        ...(ownNamespace ? { ExtraHosts: [`${sandboxHostname}:127.0.0.1`] } : {}),
         Mounts: environment.mounts,
         Tmpfs: environment.tmpfs,
         Privileged: action.security === 'insecure',

@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import type { ContainerRegistry } from '../docker/container.js';
 import type { ResourceLimits } from '../docker/executor.js';
+import type { NetworkSandboxes } from '../docker/network-sandbox.js';
 import type { ImageState } from '../image/state.js';
 import type { DispatchedStep } from '../plan/dispatch.js';
 
@@ -13,6 +14,7 @@ export interface StepContext {
   /** Directory for temporary layer files (removed by the build). */
   tempDir: string;
   network: 'default' | 'none' | 'host';
+  sandboxes?: NetworkSandboxes;
   limits: ResourceLimits;
   /** SOURCE_DATE_EPOCH, when set: creation times of history, configs and the files msbuild writes. */
   epoch?: Date;

@@ -34,6 +34,7 @@ export async function executeRun(
       registry: context.registry,
       buildId: context.buildId,
       network: context.network,
+      ...(context.sandboxes ? { sandboxes: context.sandboxes } : {}),
       limits: context.limits,
       mounts: mounts.mounts,
       tmpfs: mounts.tmpfs,

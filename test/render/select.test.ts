@@ -11,9 +11,9 @@ function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; output: () =>
   return { stream: stream as unknown as NodeJS.WriteStream, output: () => written };
 }
 
-function run(mode: Parameters<typeof createRenderer>[0], isTTY: boolean, env: NodeJS.ProcessEnv): string {
+async function run(mode: Parameters<typeof createRenderer>[0], isTTY: boolean, env: NodeJS.ProcessEnv): Promise<string> {
   const { stream, output } = fakeStream(isTTY);
-  const renderer = createRenderer(mode, stream, env);
+  const renderer = await createRenderer(mode, stream, env);
   for (const event of recordedBuilds['go-client-edit']) renderer.handle(event);
   renderer.close();
   renderer.close();
@@ -23,15 +23,15 @@ function run(mode: Parameters<typeof createRenderer>[0], isTTY: boolean, env: No
 const isPlain = (text: string) => text.startsWith('#0 building prod');
 const isLive = (text: string) => text.includes('[+] Building') && !text.includes('#0 building');
 
-test('auto draws live on a terminal', (t) => t.true(isLive(run('auto', true, { TERM: 'xterm' }))));
-test('auto is plain when not a terminal', (t) => t.true(isPlain(run('auto', false, { TERM: 'xterm' }))));
-test('auto is plain on TERM=dumb', (t) => t.true(isPlain(run('auto', true, { TERM: 'dumb' }))));
-test('tty falls back to plain when the stream is not a terminal', (t) => t.true(isPlain(run('tty', false, {}))));
-test('plain stays plain on a terminal', (t) => t.true(isPlain(run('plain', true, {}))));
-test('quiet writes nothing', (t) => t.is(run('quiet', true, {}), ''));
+test('auto draws live on a terminal', async (t) => t.true(isLive(await run('auto', true, { TERM: 'xterm' }))));
+test('auto is plain when not a terminal', async (t) => t.true(isPlain(await run('auto', false, { TERM: 'xterm' }))));
+test('auto is plain on TERM=dumb', async (t) => t.true(isPlain(await run('auto', true, { TERM: 'dumb' }))));
+test('tty falls back to plain when the stream is not a terminal', async (t) => t.true(isPlain(await run('tty', false, {}))));
+test('plain stays plain on a terminal', async (t) => t.true(isPlain(await run('plain', true, {}))));
+test('quiet writes nothing', async (t) => t.is(await run('quiet', true, {}), ''));
 
-test('json writes one parseable line per event', (t) => {
-  const lines = run('json', true, {}).trimEnd().split('\n');
+test('json writes one parseable line per event', async (t) => {
+  const lines = (await run('json', true, {})).trimEnd().split('\n');
   t.is(lines.length, recordedBuilds['go-client-edit'].length);
   for (const line of lines) t.notThrows(() => JSON.parse(line));
 });

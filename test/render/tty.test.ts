@@ -224,11 +224,11 @@ test('truncation counts wide characters as two columns and keeps the right side'
   t.is(fitLine('=> a long step name', 'CANCELED 1.2s', 10), '=> a long…');
 });
 
-test('the log-update output draws on a terminal stream and ends with plain final lines', (t) => {
+test('the log-update output draws on a terminal stream and ends with plain final lines', async (t) => {
   const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 80, rows: 24 }) as unknown as NodeJS.WriteStream & PassThrough;
   let written = '';
   stream.on('data', (chunk: Buffer) => (written += chunk.toString()));
-  const renderer = createRenderer('tty', stream, { TERM: 'xterm-256color', NO_COLOR: '1' });
+  const renderer = await createRenderer('tty', stream, { TERM: 'xterm-256color', NO_COLOR: '1' });
   for (const event of recordedBuilds['go-client-edit']) renderer.handle(event);
   renderer.close();
   t.true(written.includes('[+] Building'));
