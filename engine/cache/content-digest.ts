@@ -4,23 +4,25 @@
 import { createHash } from 'node:crypto';
 import type { CopyItem } from '../copy/resolve.js';
 import { walkItem } from '../copy/resolve.js';
-import type { SourceFs, SourceNode } from '../copy/source-fs.js';
+import { fileBody, type SourceFs, type SourceNode } from '../copy/source-fs.js';
 import { digestOf } from './key.js';
 
-/** Remembers file digests by a stable identity (see SourceFs.identity). */
+/** Remembers file digests by a stable identity (see SourceNode.identity). */
 export interface FileDigestMemo {
   get(identity: string): string | undefined;
   set(identity: string, digest: string): void;
 }
 
-export async function fileDigest(fs: SourceFs, path: string, memo?: FileDigestMemo): Promise<string> {
-  const identity = memo && fs.identity ? await fs.identity(path) : undefined;
+export async function fileDigest(fs: SourceFs, path: string, node: SourceNode, memo?: FileDigestMemo): Promise<string> {
+  const identity = memo ? node.identity : undefined;
   if (identity !== undefined) {
     const known = memo?.get(identity);
     if (known) return known;
   }
   const hash = createHash('sha256');
-  for await (const chunk of fs.open(path)) hash.update(chunk as Buffer);
+  const body = fileBody(fs, path, node.size);
+  if (Buffer.isBuffer(body)) hash.update(body);
+  else for await (const chunk of body) hash.update(chunk as Buffer);
   const digest = `sha256:${hash.digest('hex')}`;
   if (identity !== undefined) memo?.set(identity, digest);
   return digest;
@@ -45,13 +47,13 @@ export async function contentDigestOf(
   const files = new Map<string, string>();
   const lines: string[] = [];
   for (const { fs, item } of items) {
-    const rootContent = item.root.type === 'file' ? await fileDigest(fs, item.path, memo) : undefined;
+    const rootContent = item.root.type === 'file' ? await fileDigest(fs, item.path, item.root, memo) : undefined;
     const rootLine = describe(item.root, rootContent);
     const label = item.name === '' ? item.argument : item.name;
     lines.push(`${label}\t${rootLine}`);
     files.set(label, digestOf(rootLine));
     for await (const walked of walkItem(fs, item, excludes)) {
-      const content = walked.node.type === 'file' ? await fileDigest(fs, walked.sourcePath, memo) : undefined;
+      const content = walked.node.type === 'file' ? await fileDigest(fs, walked.sourcePath, walked.node, memo) : undefined;
       const line = describe(walked.node, content);
       lines.push(`${label}/${walked.relative}\t${line}`);
       files.set(`${label}/${walked.relative}`, digestOf(line));

@@ -8,7 +8,7 @@ import type { BuildContainer } from '../docker/container.js';
 import { isDirectoryStat, isSymlinkStat } from '../docker/container.js';
 import { chmodFunction, copyTargetDirectory, placeItems, type Ownership } from './layout.js';
 import type { CopyItem } from './resolve.js';
-import type { SourceFs } from './source-fs.js';
+import { fileBody, type SourceFs } from './source-fs.js';
 
 /** What COPY needs to know of the image it writes into. */
 export interface TargetView {
@@ -118,7 +118,7 @@ export async function copyEntries(request: CopyRequest, target: TargetView): Pro
       mtime: request.clampMtime && node.mtime > request.clampMtime ? request.clampMtime : node.mtime,
       ...(node.type === 'symlink' ? { linkname: node.linkname ?? '' } : {}),
       ...(node.type === 'file' ? { size: node.size } : {}),
-      ...(body ? { body: () => body.fs.open(body.path) } : {}),
+      ...(body ? { body: () => fileBody(body.fs, body.path, node.size) } : {}),
       ...(node.pax ? { pax: node.pax } : {}),
     });
   }

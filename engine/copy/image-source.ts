@@ -1,13 +1,20 @@
 // COPY --from sources: paths fetched from an image (through a container that never starts), kept in a
 // temporary directory with their tar metadata (owner, mode, links) so the copy sees them as the image has them.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import type { SourceFs, SourceNode } from './source-fs.js';
+import { smallFileBytes, type SourceFs, type SourceNode } from './source-fs.js';
+
+/** A small archived file collected and written at once (a write stream per file costs more than the file). */
+async function writeSmallFile(entry: AsyncIterable<unknown>, hostPath: string): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  writeFileSync(hostPath, Buffer.concat(chunks));
+}
 
 /** Paths of an image made readable as a SourceFs. Owns a temporary directory: call `dispose()`. */
 export class ImageSourceFs implements SourceFs {
@@ -100,7 +107,7 @@ export class ImageSourceFs implements SourceFs {
         }
         const hostPath = join(this.dir, path);
         mkdir(posix.dirname(hostPath), { recursive: true })
-          .then(() => pipeline(entry, createWriteStream(hostPath)))
+          .then(() => (node.size <= smallFileBytes ? writeSmallFile(entry, hostPath) : pipeline(entry, createWriteStream(hostPath))))
           .then(() => {
             this.addNode(path, node);
             finish();
@@ -127,9 +134,17 @@ export class ImageSourceFs implements SourceFs {
     return [...(this.children.get(clean) ?? [])].sort();
   }
 
-  open(path: string): Readable {
+  private hostPath(path: string): string {
     const clean = posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, '');
-    return createReadStream(join(this.dir, this.hostCopies.get(clean) ?? clean));
+    return join(this.dir, this.hostCopies.get(clean) ?? clean);
+  }
+
+  open(path: string): Readable {
+    return createReadStream(this.hostPath(path));
+  }
+
+  readSmall(path: string): Buffer {
+    return readFileSync(this.hostPath(path));
   }
 
   async dispose(): Promise<void> {

@@ -21,8 +21,8 @@ export interface LayerEntry {
   /** Symlink target, or hard-link target path (absolute in the image) for `link`. */
   linkname?: string;
   size?: number;
-  /** File body: a buffer, or a function opening a stream of exactly `size` bytes. */
-  body?: Buffer | (() => Readable);
+  /** File body: a buffer, or a function giving the bytes (at once, or as a stream of exactly `size` bytes). */
+  body?: Buffer | (() => Buffer | Readable);
   /** Extended attributes / PAX records to keep (e.g. `SCHILY.xattr.*`). */
   pax?: Record<string, string>;
 }
@@ -76,7 +76,7 @@ export async function writeLayer(entries: AsyncIterable<LayerEntry> | Iterable<L
         await new Promise<void>((resolve, reject) => pack.entry(header, (error) => (error ? reject(error) : resolve())));
         continue;
       }
-      const body = entry.body ?? Buffer.alloc(0);
+      const body = typeof entry.body === 'function' ? entry.body() : (entry.body ?? Buffer.alloc(0));
       if (Buffer.isBuffer(body)) {
         header.size = body.length;
         contentSize += body.length;
@@ -86,7 +86,7 @@ export async function writeLayer(entries: AsyncIterable<LayerEntry> | Iterable<L
         contentSize += header.size;
         const done = new Promise<void>((resolve, reject) => {
           const writable = pack.entry(header, (error) => (error ? reject(error) : resolve()));
-          pipeline(body(), writable as unknown as NodeJS.WritableStream).catch(reject);
+          pipeline(body, writable as unknown as NodeJS.WritableStream).catch(reject);
         });
         await done;
       }
