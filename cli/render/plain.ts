@@ -1,6 +1,7 @@
 // The plain progress view (BuildKit's `--progress=plain`): numbered lines that stay readable when
 // stages run in parallel and output interleaves, good for CI logs.
 import type { BuildEvent, BuildSummary, StepRef } from '../../engine/events.js';
+import { CriticalPathWords } from './critical-path.js';
 import { formatBytes, formatSeconds } from './format.js';
 
 export interface PlainRendererOptions {
@@ -19,6 +20,7 @@ export class PlainRenderer {
    * running in parallel interleave line by line, and stdout and stderr never splice into one line. */
   private readonly partial = new Map<string, { text: string; time: number }>();
   private readonly starts = new Map<string, number>();
+  private readonly criticalPath = new CriticalPathWords();
   private next = 1;
   /** What one event prints, written at once. */
   private pending: string[] = [];
@@ -53,6 +55,7 @@ export class PlainRenderer {
   }
 
   handle(event: BuildEvent): void {
+    this.criticalPath.record(event);
     this.render(event);
     if (this.pending.length > 0) {
       const text = this.pending.join('');
@@ -109,7 +112,7 @@ export class PlainRenderer {
         break;
       case 'build-done':
         for (const stepId of this.numbers.keys()) this.flushPartial(stepId);
-        for (const line of summaryLines(event.summary)) this.line(line);
+        for (const line of summaryLines(event.summary, this.criticalPath)) this.line(line);
         break;
     }
   }
@@ -124,7 +127,7 @@ function overwritten(line: string): string {
 }
 
 /** The end-of-build summary: image, steps run and cached, sizes of the image and its stages. */
-export function summaryLines(summary: BuildSummary): string[] {
+export function summaryLines(summary: BuildSummary, criticalPath?: CriticalPathWords): string[] {
   const lines = [''];
   const tags = summary.tags.length > 0 ? ` tagged ${summary.tags.join(', ')}` : '';
   lines.push(`built ${summary.imageId}${tags} in ${formatSeconds(summary.seconds)}`);
@@ -132,6 +135,8 @@ export function summaryLines(summary: BuildSummary): string[] {
   lines.push(`steps: ${summary.stepsRun} run, ${summary.stepsCached} cached${saved}`);
   const stages = summary.stageSizes.map((s) => `${s.stage} ${formatBytes(s.size)}`).join(', ');
   lines.push(`size: ${formatBytes(summary.imageSize)}${stages ? `  (built from: ${stages})` : ''}`);
-  if (summary.criticalPath.length > 0) lines.push(`critical path: ${summary.criticalPath.join(' → ')}`);
+  if (summary.criticalPath.length > 0) {
+    lines.push(`critical path: ${criticalPath ? criticalPath.describe(summary.criticalPath) : summary.criticalPath.join(' → ')}`);
+  }
   return lines;
 }

@@ -4,6 +4,7 @@ import { createLogUpdate } from 'log-update';
 import { OutputTail } from '../../engine/build-error.js';
 import type { BuildEvent, StepRef } from '../../engine/events.js';
 import { formatSeconds } from './format.js';
+import { CriticalPathWords } from './critical-path.js';
 import { stepLabel, summaryLines } from './plain.js';
 
 /** Where frames go: log-update on a terminal, an array in tests. */
@@ -59,6 +60,7 @@ interface StyledLine {
 export class TtyRenderer {
   private readonly steps = new Map<string, StepView>();
   private readonly warnings: string[] = [];
+  private readonly criticalPath = new CriticalPathWords();
   private buildStart: number | undefined;
   private ticker: Ticker | undefined;
   private finished = false;
@@ -76,6 +78,7 @@ export class TtyRenderer {
 
   handle(event: BuildEvent): void {
     if (this.finished) return;
+    this.criticalPath.record(event);
     this.buildStart ??= event.time;
     switch (event.type) {
       case 'build-start':
@@ -107,7 +110,7 @@ export class TtyRenderer {
       case 'stage-done':
         break;
       case 'build-done':
-        this.finish(event.time, 'FINISHED', summaryLines(event.summary));
+        this.finish(event.time, 'FINISHED', summaryLines(event.summary, this.criticalPath));
         return;
       case 'build-error':
         this.finish(event.time, 'FAILED', []);

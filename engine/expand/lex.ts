@@ -1,74 +1,79 @@
-// Variable expansion with BuildKit's shell-lex semantics (frontend/dockerfile/shell/lex.go): $V, ${V},
-// ${V:-w} ${V-w} ${V:+w} ${V+w} ${V:?m} ${V?m} ${V#p} ${V##p} ${V%p} ${V%%p} ${V/p/r} ${V//p/r},
-// quotes, the escape character, and word splitting for the instructions that split (EXPOSE).
+// Variable expansion with the semantics of BuildKit's shell lexer (frontend/dockerfile/shell/lex.go):
+// $V and ${V...} operators, quotes, the escape character, and word splitting (ProcessWords).
+import { goQuote } from '../dockerfile/go-quote.js';
 import { ExpansionError } from './errors.js';
 
 export type EscapeToken = '\\' | '`';
 
 export interface LexOptions {
   escapeToken?: EscapeToken;
-  /** Keep quote characters in the result (progress names do). */
+  /** Keep the quote characters in the result. */
   rawQuotes?: boolean;
-  /** Keep escape characters in the result. */
+  /** Keep the escape characters in the result. */
   rawEscapes?: boolean;
-  /** Leave references to unset variables as written instead of expanding them to ''. */
+  /** Leave references to unset variables as written (re-rendered) instead of expanding them. */
   skipUnsetEnv?: boolean;
-  /** Quotes are ordinary characters (heredoc bodies). */
+  /** Treat quotes as ordinary characters. */
   skipProcessQuotes?: boolean;
 }
 
 export interface ExpansionResult {
   value: string;
-  /** Variables referenced that were set. */
+  /** Variables looked up that were set. */
   matched: Set<string>;
-  /** Variables referenced that were not set. */
+  /** Variables looked up that were not set. */
   unmatched: Set<string>;
 }
 
-/** Go's unicode.IsSpace (JS's \s differs: it has U+FEFF and lacks U+0085). */
+/** Go's unicode.IsSpace; JS's \s differs (it has U+FEFF and lacks U+0085). */
 export function isGoSpace(ch: string): boolean {
   return /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u.test(ch);
 }
 
-const isSpace = isGoSpace;
-const isLetter = (ch: string) => /^\p{L}$/u.test(ch);
-const isDigit = (ch: string) => /^\p{Nd}$/u.test(ch);
-const isSpecialParameter = (ch: string) => '@*#?-$!0'.includes(ch) && ch.length === 1;
+const isLetter = (ch: string): boolean => /^\p{L}$/u.test(ch);
+const isDigit = (ch: string): boolean => /^\p{Nd}$/u.test(ch);
+/** POSIX special parameters: `$@ $* $# $? $- $$ $! $0` are names of one character. */
+const isSpecialParameter = (ch: string): boolean => ch.length === 1 && '@*#?-$!0'.includes(ch);
 
-/** The partial-word buffer BuildKit shares between nested expansions (see processStopOn). */
-interface SharedBuffer {
+/** End of input; every real character is a non-empty string. */
+const EOF = '';
+/** What Go's string(rune) gives for text/scanner's EOF (-1), and so what BuildKit's messages show. */
+const EOF_TEXT = '\ufffd';
+const BYTE_ORDER_MARK = '\ufeff';
+
+const shown = (ch: string): string => (ch === EOF ? EOF_TEXT : ch);
+
+/** The code points of a text, read like Go's text/scanner does (a leading byte order mark is skipped). */
+function scannerCharacters(text: string): string[] {
+  const chars = [...text];
+  if (chars[0] === BYTE_ORDER_MARK) chars.shift();
+  return chars;
+}
+
+/** Where the partial word lives; BuildKit shares one between a word and the words nested in it. */
+interface WordBuffer {
   text: string;
 }
 
-/** Builds words as the lexer goes: expanded text splits on spaces, quoted text never does. */
-class Words {
-  private inWord = false;
+/** Collects words: expanded text splits on whitespace, quoted and escaped text never does. */
+class WordSplitter {
   readonly words: string[] = [];
+  private inWord = false;
 
-  constructor(private readonly shared: SharedBuffer) {}
-
-  private get buffer(): string {
-    return this.shared.text;
-  }
-
-  private set buffer(text: string) {
-    this.shared.text = text;
-  }
+  constructor(private readonly buffer: WordBuffer) {}
 
   addChar(ch: string): void {
-    if (isSpace(ch)) {
-      if (this.inWord && this.buffer.length > 0) {
-        this.words.push(this.buffer);
-        this.buffer = '';
-        this.inWord = false;
-      }
-      return;
+    if (!isGoSpace(ch)) {
+      this.addRawChar(ch);
+    } else if (this.inWord && this.buffer.text.length > 0) {
+      this.words.push(this.buffer.text);
+      this.buffer.text = '';
+      this.inWord = false;
     }
-    this.addRawChar(ch);
   }
 
   addRawChar(ch: string): void {
-    this.buffer += ch;
+    this.buffer.text += ch;
     this.inWord = true;
   }
 
@@ -77,37 +82,45 @@ class Words {
   }
 
   addRawString(text: string): void {
-    this.buffer += text;
+    this.buffer.text += text;
     this.inWord = true;
   }
 
   finish(): string[] {
-    if (this.buffer.length > 0) {
-      this.words.push(this.buffer);
-      this.buffer = '';
+    if (this.buffer.text.length > 0) {
+      this.words.push(this.buffer.text);
+      this.buffer.text = '';
       this.inWord = false;
     }
     return this.words;
   }
 }
 
-const EOF = '';
+interface ProcessedText {
+  text: string;
+  words: string[];
+}
 
-class ShellWord {
+/** One pass over one word: a cursor, the escape mode in force, and the variables looked up. */
+class WordExpander {
+  readonly matched = new Set<string>();
+  readonly unmatched = new Set<string>();
   private readonly chars: string[];
   private position = 0;
   private rawEscapes: boolean;
-  private readonly wordsBuffer: SharedBuffer = { text: '' };
-  readonly matched = new Set<string>();
-  readonly unmatched = new Set<string>();
+  private readonly sharedBuffer: WordBuffer = { text: '' };
 
   constructor(
     word: string,
     private readonly env: ReadonlyMap<string, string>,
     private readonly options: Required<LexOptions>,
   ) {
-    this.chars = [...word];
+    this.chars = scannerCharacters(word);
     this.rawEscapes = options.rawEscapes;
+  }
+
+  expand(): ProcessedText {
+    return this.processUntil(EOF, this.options.rawEscapes);
   }
 
   private peek(): string {
@@ -115,29 +128,29 @@ class ShellWord {
   }
 
   private next(): string {
-    const ch = this.chars[this.position] ?? EOF;
+    const ch = this.peek();
     if (ch !== EOF) this.position++;
     return ch;
   }
 
-  private getEnv(name: string): [string, boolean] {
+  private lookup(name: string): { value: string; set: boolean } {
     const value = this.env.get(name);
-    if (value !== undefined) {
-      this.matched.add(name);
-      return [value, true];
+    if (value === undefined) {
+      this.unmatched.add(name);
+      return { value: '', set: false };
     }
-    this.unmatched.add(name);
-    return ['', false];
+    this.matched.add(name);
+    return { value, set: true };
   }
 
-  /** Processes up to `stop` (consumed) or the end; returns the text and its words. */
-  processStopOn(stop: string, rawEscapes: boolean): { text: string; words: string[] } {
+  /** Reads up to `stop` (consumed) or, when `stop` is EOF, to the end. */
+  private processUntil(stop: string, rawEscapes: boolean): ProcessedText {
     let result = '';
-    // BuildKit resets one shared word buffer here, also for nested ${...} words: text before a nested
-    // expansion is lost from the split words (not from the expanded string). Kept for fidelity.
-    this.wordsBuffer.text = '';
-    const words = new Words(this.wordsBuffer);
-    const saved = this.rawEscapes;
+    // BuildKit resets its one shared word buffer on every call, nested ${...} words included, so
+    // the split words lose what came before a nested operator word (the joined text keeps it).
+    this.sharedBuffer.text = '';
+    const words = new WordSplitter(this.sharedBuffer);
+    const outerRawEscapes = this.rawEscapes;
     this.rawEscapes = rawEscapes;
     try {
       while (this.peek() !== EOF) {
@@ -170,8 +183,8 @@ class ShellWord {
             words.addRawChar(current);
             result += current;
           }
-          // The escape character escapes the next one; at the very end it is dropped.
           current = this.next();
+          // A trailing escape character escapes nothing and is dropped.
           if (current === EOF) break;
           words.addRawChar(current);
         } else {
@@ -182,36 +195,32 @@ class ShellWord {
       if (stop !== EOF) throw new ExpansionError(`unexpected end of statement while looking for matching ${stop}`);
       return { text: result, words: words.finish() };
     } finally {
-      this.rawEscapes = saved;
+      this.rawEscapes = outerRawEscapes;
     }
   }
 
+  /** Everything up to the next `'` is literal; a single quote cannot be escaped inside. */
   private processSingleQuote(): string {
-    let result = '';
     const open = this.next();
-    if (this.options.rawQuotes) result += open;
+    let result = this.options.rawQuotes ? open : '';
     for (;;) {
       const ch = this.next();
       if (ch === EOF) throw new ExpansionError('unexpected end of statement while looking for matching single-quote');
-      if (ch === "'") {
-        if (this.options.rawQuotes) result += ch;
-        return result;
-      }
+      if (ch === "'") return this.options.rawQuotes ? result + ch : result;
       result += ch;
     }
   }
 
+  /** Expands `$`; the escape character escapes only `"`, `$` and itself and is kept before anything else. */
   private processDoubleQuote(): string {
-    let result = '';
     const open = this.next();
-    if (this.options.rawQuotes) result += open;
+    let result = this.options.rawQuotes ? open : '';
     for (;;) {
       const peeked = this.peek();
       if (peeked === EOF) throw new ExpansionError('unexpected end of statement while looking for matching double-quote');
       if (peeked === '"') {
         const close = this.next();
-        if (this.options.rawQuotes) result += close;
-        return result;
+        return this.options.rawQuotes ? result + close : result;
       }
       if (peeked === '$') {
         result += this.processDollar();
@@ -219,9 +228,9 @@ class ShellWord {
       }
       let ch = this.next();
       if (ch === this.options.escapeToken) {
+        // With raw escapes an escape before an ordinary character ends up doubled, as in BuildKit.
         if (this.rawEscapes) result += ch;
         const following = this.peek();
-        // Inside double quotes only ", $ and the escape character itself can be escaped.
         if (following === EOF) continue;
         if (following === '"' || following === '$' || following === this.options.escapeToken) ch = this.next();
       }
@@ -229,15 +238,16 @@ class ShellWord {
     }
   }
 
+  /** A name: letters, digits and `_`; a run of digits; or one special-parameter character. */
   private processName(): string {
     let name = '';
     while (this.peek() !== EOF) {
       const ch = this.peek();
-      if (name.length === 0 && isDigit(ch)) {
-        while (this.peek() !== EOF && isDigit(this.peek())) name += this.next();
+      if (name === '' && isDigit(ch)) {
+        while (isDigit(this.peek())) name += this.next();
         return name;
       }
-      if (name.length === 0 && isSpecialParameter(ch)) return this.next();
+      if (name === '' && isSpecialParameter(ch)) return this.next();
       if (!isLetter(ch) && !isDigit(ch) && ch !== '_') break;
       name += this.next();
     }
@@ -246,167 +256,232 @@ class ShellWord {
 
   private processDollar(): string {
     this.next();
-    if (this.peek() !== '{') {
-      const name = this.processName();
-      if (name === '') return '$';
-      const [value, found] = this.getEnv(name);
-      if (!found && this.options.skipUnsetEnv) return `$${name}`;
-      return value;
-    }
+    if (this.peek() !== '{') return this.expandBareName();
     this.next();
     const first = this.peek();
     if (first === EOF) throw new ExpansionError("syntax error: missing '}'");
     if (first === '{' || first === '}' || first === ':') throw new ExpansionError('syntax error: bad substitution');
     const name = this.processName();
-    let ch = this.next();
-    // BuildKit reports a cryptic "unsupported modifier (\uFFFD)" here; the real problem is the brace.
-    if (ch === EOF) throw new ExpansionError("syntax error: missing '}'");
-    let modifier = ch;
-    let nullIsUnset = false;
+    const ch = this.next();
     if (ch === '}') {
-      const [value, set] = this.getEnv(name);
-      if (!set && this.options.skipUnsetEnv) return `\${${name}}`;
-      return value;
+      const { value, set } = this.lookup(name);
+      return !set && this.options.skipUnsetEnv ? `\${${name}}` : value;
     }
     if (ch === ':') {
-      nullIsUnset = true;
-      ch = this.next();
-      modifier += ch;
+      const operator = this.next();
+      return this.expandOperator(name, operator, `:${shown(operator)}`, true);
     }
-    if (ch === '+' || ch === '-' || ch === '?' || ch === '#' || ch === '%') {
-      const raw = ch === '#' || ch === '%';
-      if (nullIsUnset && raw) throw new ExpansionError(`unsupported modifier (${modifier}) in substitution`);
-      let word: string;
-      try {
-        word = this.processStopOn('}', raw).text;
-      } catch (error) {
-        if (this.peek() === EOF) throw new ExpansionError("syntax error: missing '}'");
-        throw error;
-      }
-      const [value, set] = this.getEnv(name);
-      if (this.options.skipUnsetEnv && !set) return `\${${name}${modifier}${word}}`;
-      switch (ch) {
-        case '-':
-          return !set || (nullIsUnset && value === '') ? word : value;
-        case '+':
-          return !set || (nullIsUnset && value === '') ? '' : word;
-        case '?':
-          if (!set) throw new ExpansionError(`${name}: ${word !== '' ? word : 'is not allowed to be unset'}`);
-          if (nullIsUnset && value === '') throw new ExpansionError(`${name}: ${word !== '' ? word : 'is not allowed to be empty'}`);
-          return value;
-        default: {
-          // %/# remove the shortest match, %%/## the longest.
-          let pattern = word;
-          let greedy = false;
-          if (pattern.length > 0 && pattern[0] === ch) {
-            greedy = true;
-            pattern = pattern.slice(1);
-          }
-          return ch === '%' ? trimSuffix(pattern, value, greedy) : trimPrefix(pattern, value, greedy);
-        }
-      }
-    }
-    if (ch === '/' && !nullIsUnset) {
-      const replaceAll = this.peek() === '/';
-      if (replaceAll) this.next();
-      let pattern: string;
-      try {
-        pattern = this.processStopOn('/', true).text;
-      } catch (error) {
-        if (this.peek() === EOF) throw new ExpansionError("syntax error: missing '/' in ${}");
-        throw error;
-      }
-      let replacement: string;
-      try {
-        replacement = this.processStopOn('}', true).text;
-      } catch (error) {
-        if (this.peek() === EOF) throw new ExpansionError("syntax error: missing '}'");
-        throw error;
-      }
-      const [value, set] = this.getEnv(name);
-      if (this.options.skipUnsetEnv && !set) return `\${${name}/${pattern}/${replacement}}`;
-      // The replacement is literal (a function keeps `$&` and friends from meaning anything).
-      return value.replace(patternToRegex(pattern, true, false, replaceAll), () => replacement);
-    }
-    throw new ExpansionError(`unsupported modifier (${modifier}) in substitution`);
+    if (ch === '+' || ch === '-' || ch === '?' || ch === '#' || ch === '%') return this.expandOperator(name, ch, ch, false);
+    if (ch === '/') return this.expandReplacement(name);
+    throw new ExpansionError(`unsupported modifier (${shown(ch)}) in substitution`);
   }
 
+  private expandBareName(): string {
+    const name = this.processName();
+    if (name === '') return '$';
+    const { value, set } = this.lookup(name);
+    return !set && this.options.skipUnsetEnv ? `$${name}` : value;
+  }
+
+  /**
+   * `${name<modifier>word}` for - + ? # % (with `:` before them, nullIsUnset). After `:` BuildKit
+   * reads the word before it rejects an unknown operator, so brace errors and skipUnsetEnv win.
+   */
+  private expandOperator(name: string, operator: string, modifier: string, nullIsUnset: boolean): string {
+    const isTrim = operator === '#' || operator === '%';
+    if (nullIsUnset && isTrim) throw new ExpansionError(`unsupported modifier (${modifier}) in substitution`);
+    const word = this.readOperand('}', isTrim, "syntax error: missing '}'");
+    const { value, set } = this.lookup(name);
+    if (this.options.skipUnsetEnv && !set) return `\${${name}${modifier}${word}}`;
+    const isNull = !set || (nullIsUnset && value === '');
+    switch (operator) {
+      case '-':
+        return isNull ? word : value;
+      case '+':
+        return isNull ? '' : word;
+      case '?':
+        if (!set) throw new ExpansionError(`${name}: ${word !== '' ? word : 'is not allowed to be unset'}`);
+        if (isNull) throw new ExpansionError(`${name}: ${word !== '' ? word : 'is not allowed to be empty'}`);
+        return value;
+      case '#':
+      case '%': {
+        // A doubled operator (## %%) removes the longest match instead of the shortest.
+        const longest = word.startsWith(operator);
+        const pattern = longest ? word.slice(1) : word;
+        return operator === '%' ? trimSuffix(pattern, value, longest) : trimPrefix(pattern, value, longest);
+      }
+      default:
+        throw new ExpansionError(`unsupported modifier (${modifier}) in substitution`);
+    }
+  }
+
+  /** `${name/pattern/replacement}` (first match) and `${name//pattern/replacement}` (all matches). */
+  private expandReplacement(name: string): string {
+    const replaceAll = this.peek() === '/';
+    if (replaceAll) this.next();
+    const pattern = this.readOperand('/', true, "syntax error: missing '/' in ${}");
+    const replacement = this.readOperand('}', true, "syntax error: missing '}'");
+    const { value, set } = this.lookup(name);
+    // BuildKit re-renders `//` as `/` here.
+    if (this.options.skipUnsetEnv && !set) return `\${${name}/${pattern}/${replacement}}`;
+    const regex = shellPatternToRegex(pattern, true, false);
+    if (replaceAll) return replaceAllLikeGo(regex, value, replacement);
+    const match = regex.exec(value);
+    if (match === null) return value;
+    return value.slice(0, match.index) + replacement + value.slice(match.index + match[0].length);
+  }
+
+  /** An operator's word; any failure that ran into the end of input is reported as the missing delimiter. */
+  private readOperand(stop: string, rawEscapes: boolean, missingMessage: string): string {
+    try {
+      return this.processUntil(stop, rawEscapes).text;
+    } catch (error) {
+      if (error instanceof ExpansionError && this.peek() === EOF) throw new ExpansionError(missingMessage);
+      throw error;
+    }
+  }
+
+  /** `<<` keeps the blanks after it, so a heredoc marker stays one word. */
   private processPossibleHeredoc(): string {
     this.next();
     if (this.peek() !== '<') return '<';
     this.next();
-    let space = '';
-    while (this.peek() === ' ' || this.peek() === '\t' || this.peek() === '\r') space += this.next();
-    return `<<${space}`;
+    let blanks = '';
+    while (this.peek() === ' ' || this.peek() === '\t' || this.peek() === '\r') blanks += this.next();
+    return `<<${blanks}`;
   }
 }
 
 /**
- * A shell pattern (`*`, `?`, `\` escapes; no bracket expressions, as in BuildKit) as a regex.
- * `greedy` makes `*` match the longest string; `anchored` matches at the start only.
+ * BuildKit's convertShellPatternToRegex: `*` is any run (shortest unless greedy), `?` any one
+ * character, `\` escapes only `*`, `?` and `\` (and is dropped before `}` and `/`); brackets are
+ * literal. Like Go's `.`, the wildcards do not match a newline.
  */
-function patternToRegex(pattern: string, greedy: boolean, anchored: boolean, global = false): RegExp {
-  const chars = [...pattern];
+function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean): RegExp {
+  const chars = scannerCharacters(pattern);
+  const anyChar = '[^\\n]';
   let out = anchored ? '^' : '';
-  const star = greedy ? '.*' : '.*?';
   for (let i = 0; i < chars.length; i++) {
-    const ch = chars[i];
+    let ch = chars[i];
     if (ch === '*') {
-      out += star;
+      out += greedy ? `${anyChar}*` : `${anyChar}*?`;
       continue;
     }
     if (ch === '?') {
-      out += '.';
+      out += anyChar;
       continue;
     }
     if (ch === '\\') {
-      const following = chars[i + 1];
-      // `}` and `/` are escaped only to get them past ${...}; the escape is not part of the pattern.
+      const following = chars[i + 1] ?? EOF;
       if (following === '}' || following === '/') continue;
       if (following !== '*' && following !== '?' && following !== '\\') {
-        throw new ExpansionError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${following ?? ''}'`);
+        throw new ExpansionError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${shown(following)}'`);
       }
-      out += `\\${following}`;
+      out += '\\';
+      ch = following;
       i++;
-      continue;
+    } else if ('[]{}.+()|^$'.includes(ch)) {
+      out += '\\';
     }
-    out += /[[\]{}.+()|^$/]/.test(ch) ? `\\${ch}` : ch;
+    out += ch;
   }
-  return new RegExp(out, global ? 'gu' : 'u');
+  return new RegExp(out, 'gu');
 }
 
 function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const match = patternToRegex(pattern, greedy, true).exec(value);
-  return match ? value.slice(match.index + match[0].length) : value;
+  const match = shellPatternToRegex(pattern, greedy, true).exec(value);
+  return match === null ? value : value.slice(match.index + match[0].length);
 }
 
-/** Reverses a pattern keeping each escape before the character it escapes (`a\*c` → `c\*a`). */
+/** Reverses a pattern but keeps each escape before what it escapes (`a\*c` → `c\*a`). */
 function reversePattern(pattern: string): string {
   const chars = [...pattern];
-  const out: string[] = new Array<string>(chars.length);
+  const out = new Array<string>(chars.length);
   const last = chars.length - 1;
   for (let i = 0; i <= last; ) {
-    const ch = chars[i];
-    const at = last - i;
-    if (ch === '\\' && i !== last) {
-      out[at - 1] = ch;
-      out[at] = chars[i + 1];
+    if (chars[i] === '\\' && i !== last) {
+      out[last - i - 1] = '\\';
+      out[last - i] = chars[i + 1];
       i += 2;
     } else {
-      out[at] = ch;
+      out[last - i] = chars[i];
       i++;
     }
   }
   return out.join('');
 }
 
-function reverseString(text: string): string {
-  return [...text].reverse().join('');
+const reverseText = (text: string): string => [...text].reverse().join('');
+
+/** A regex finds leftmost matches only, so the rightmost one is found on the reversed strings. */
+function trimSuffix(pattern: string, value: string, greedy: boolean): string {
+  return reverseText(trimPrefix(reversePattern(pattern), reverseText(value), greedy));
 }
 
-/** The shortest (or longest) rightmost match, found as a leftmost match on the reversed strings. */
-function trimSuffix(pattern: string, value: string, greedy: boolean): string {
-  return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), greedy));
+/**
+ * Go's Regexp.ReplaceAllString: an empty match right after a match is not replaced (JS would), and
+ * the replacement is a Go template, where `$0`/`${0}` is the match, `$$` is `$` and other group
+ * references are empty (the pattern has no groups).
+ */
+function replaceAllLikeGo(regex: RegExp, source: string, replacement: string): string {
+  let out = '';
+  let lastMatchEnd = 0;
+  let searchFrom = 0;
+  while (searchFrom <= source.length) {
+    regex.lastIndex = searchFrom;
+    const match = regex.exec(source);
+    if (match === null) break;
+    const start = match.index;
+    const end = start + match[0].length;
+    out += source.slice(lastMatchEnd, start);
+    if (end > lastMatchEnd || start === 0) out += expandGoTemplate(replacement, match[0]);
+    lastMatchEnd = end;
+    const width = searchFrom < source.length ? String.fromCodePoint(source.codePointAt(searchFrom) ?? 0).length : 0;
+    if (searchFrom + width > end) searchFrom += width;
+    else if (searchFrom + 1 > end) searchFrom++;
+    else searchFrom = end;
+  }
+  return out + source.slice(lastMatchEnd);
+}
+
+/** Go's Regexp.Expand for a regex whose only group is the whole match. */
+function expandGoTemplate(template: string, wholeMatch: string): string {
+  let out = '';
+  let rest = template;
+  for (let dollar = rest.indexOf('$'); dollar >= 0; dollar = rest.indexOf('$')) {
+    out += rest.slice(0, dollar);
+    rest = rest.slice(dollar + 1);
+    if (rest.startsWith('$')) {
+      out += '$';
+      rest = rest.slice(1);
+      continue;
+    }
+    const reference = parseGroupReference(rest);
+    if (reference === undefined) {
+      out += '$';
+      continue;
+    }
+    rest = reference.rest;
+    // Only "0" names group 0: Go refuses leading zeros, and every other group or name is absent.
+    if (reference.name === '0') out += wholeMatch;
+  }
+  return out + rest;
+}
+
+/** `name` or `{name}` after a `$` in a Go template; undefined when malformed (the `$` is then literal). */
+function parseGroupReference(text: string): { name: string; rest: string } | undefined {
+  const chars = [...text];
+  const braced = chars[0] === '{';
+  let i = braced ? 1 : 0;
+  const nameStart = i;
+  while (i < chars.length && (isLetter(chars[i]) || isDigit(chars[i]) || chars[i] === '_')) i++;
+  if (i === nameStart) return undefined;
+  const name = chars.slice(nameStart, i).join('');
+  if (braced) {
+    if (chars[i] !== '}') return undefined;
+    i++;
+  }
+  return { name, rest: chars.slice(i).join('') };
 }
 
 function withDefaults(options: LexOptions): Required<LexOptions> {
@@ -419,25 +494,23 @@ function withDefaults(options: LexOptions): Required<LexOptions> {
   };
 }
 
-function run(word: string, env: ReadonlyMap<string, string>, options: LexOptions): { text: string; words: string[]; shell: ShellWord } {
-  const resolved = withDefaults(options);
-  const shell = new ShellWord(word, env, resolved);
+function runExpansion(word: string, env: ReadonlyMap<string, string>, options: LexOptions): { expander: WordExpander; processed: ProcessedText } {
+  const expander = new WordExpander(word, env, withDefaults(options));
   try {
-    const { text, words } = shell.processStopOn(EOF, resolved.rawEscapes);
-    return { text, words, shell };
+    return { expander, processed: expander.expand() };
   } catch (error) {
-    if (error instanceof ExpansionError) throw new ExpansionError(`failed to process ${JSON.stringify(word)}: ${error.message}`);
+    if (error instanceof ExpansionError) throw new ExpansionError(`failed to process ${goQuote(word)}: ${error.message}`);
     throw error;
   }
 }
 
-/** BuildKit's ProcessWordWithMatches: one string out, plus which variables were (not) set. */
+/** BuildKit's ProcessWordWithMatches: the expanded word, and which variables were (not) set. Throws ExpansionError. */
 export function expandWord(word: string, env: ReadonlyMap<string, string>, options: LexOptions = {}): ExpansionResult {
-  const { text, shell } = run(word, env, options);
-  return { value: text, matched: shell.matched, unmatched: shell.unmatched };
+  const { expander, processed } = runExpansion(word, env, options);
+  return { value: processed.text, matched: expander.matched, unmatched: expander.unmatched };
 }
 
-/** BuildKit's ProcessWords: expanded, then split on unquoted whitespace. */
+/** BuildKit's ProcessWords: expanded, then split on unquoted, unescaped whitespace. Throws ExpansionError. */
 export function expandWords(word: string, env: ReadonlyMap<string, string>, options: LexOptions = {}): string[] {
-  return run(word, env, options).words;
+  return runExpansion(word, env, options).processed.words;
 }

@@ -111,7 +111,7 @@ test('the end replaces the frame with every step collapsed and the summary; the 
   t.true(final.filter((line) => line.startsWith('=> [')).every((line) => /DONE \d+\.\ds$/.test(line)));
   t.false(final.some((line) => line.startsWith('=> => #')));
   t.true(final.includes('built sha256:5f2ce0d7a1b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9 tagged example/app:latest in 8.8s'));
-  t.true(final.includes('critical path: 0.1 → 0.2 → 0.3 → 0.4 → 2.1 → 2.2 → 3.4'));
+  t.true(final.includes('critical path: [base 1/4] FROM docker.io/library/golang:1.22-alpine 0.6s → [base 3/4] COPY go.mod go.sum ./ 0.3s → [base 4/4] RUN go mod download 2.4s → [build-server 2/2] RUN go build -v -o /out/server ./cmd/server 5.1s (+3 quick steps)'));
   h.renderer.handle({ type: 'warning', time: T0 + 9_500, message: 'late' });
   h.renderer.close();
   t.is(h.final(), final);
@@ -234,6 +234,6 @@ test('the log-update output draws on a terminal stream and ends with plain final
   t.true(written.includes('[+] Building'));
   const tail = written.slice(written.lastIndexOf('[+] Building'));
   t.true(tail.startsWith('[+] Building 2.1s (12/12) FINISHED\n'));
-  t.true(tail.endsWith('critical path: 0.1 → 0.2 → 0.3 → 0.4 → 1.1 → 1.2 → 3.3 → 3.4\n'));
+  t.true(tail.endsWith('critical path: [build-client 2/2] RUN go build -v -o /out/client ./cmd/client 1.7s (+7 quick steps)\n'));
   t.false(tail.includes('\u001B[3'), 'NO_COLOR turns colours off');
 });
