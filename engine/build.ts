@@ -184,6 +184,7 @@ export class Build {
       this.emit({ type: 'build-error', time: Date.now(), message: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {
+      await this.sandboxes?.close();
       await this.registry.removeAll();
       if (this.tempDir !== '') await rm(this.tempDir, { recursive: true, force: true });
       if (this.memoChanged) {
@@ -244,6 +245,7 @@ export class Build {
       })),
     });
 
+    this.runStepsLeft = this.plan.stages.reduce((sum, stage) => sum + stage.steps.filter((step) => step.action.kind === 'run').length, 0);
     const scheduler = new Scheduler<StageOutcome>(this.options.pool ?? new WorkPool(jobs), this.options.signal);
     const runners = this.plan.stages.map((stage) =>
       this.runStage(stage, scheduler).then(
@@ -404,12 +406,17 @@ export class Build {
     return { kind: 'image', image: image.id, description: `image ${source.ref}` };
   }
 
+  /** RUN steps of the plan not yet finished (cached, run or failed). */
+  private runStepsLeft = 0;
+
   /**
-   * On the build's first cache miss, starts a network namespace for the RUN steps to come (a fully
-   * cached build starts none: it would only add a container to remove).
+   * On a cache miss with RUN steps still to come, starts a network namespace for them: a fully
+   * cached build, or one whose misses come after its last RUN, starts none (it would only add a
+   * container to remove).
    */
-  private warmSandboxes(): void {
-    if (this.sandboxesWarmed || !this.sandboxes) return;
+  private warmSandboxes(current: DispatchedStep): void {
+    const later = this.runStepsLeft - (current.action.kind === 'run' ? 1 : 0);
+    if (this.sandboxesWarmed || !this.sandboxes || later <= 0) return;
     this.sandboxesWarmed = true;
     const modes = new Set<string>();
     for (const stage of this.plan.stages) {
@@ -421,6 +428,12 @@ export class Build {
   }
 
   private sandboxesWarmed = false;
+
+  /** After the last RUN the namespaces go, while the build finishes its other steps. */
+  private runStepDone(): void {
+    this.runStepsLeft--;
+    if (this.runStepsLeft === 0) this.sandboxes?.retire();
+  }
 
   private async cachedState(key: string, stage: StagePlan): Promise<CacheEntry | undefined> {
     if (this.options.noCache) return undefined;
@@ -526,7 +539,12 @@ export class Build {
         continue;
       }
       const deps = previousStepId ? [previousStepId] : [];
-      const next = await this.runLayerStep(stage, step, ref, current, scheduler, time, deps, prefetches.get(step));
+      let next: StageOutcome;
+      try {
+        next = await this.runLayerStep(stage, step, ref, current, scheduler, time, deps, prefetches.get(step));
+      } finally {
+        if (step.action.kind === 'run') this.runStepDone();
+      }
       current = current.virtual ? { ...next, virtual: true } : next;
       previousStepId = ref.id;
     }
@@ -646,7 +664,7 @@ export class Build {
       const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
       if (this.options.dryRun) return { state: current.state, key, virtual: true };
-      this.warmSandboxes();
+      this.warmSandboxes(step);
       const joined = scheduler.isRunning(key);
       const outcome = await scheduler.run(key, async (signal): Promise<StepOutcome> => {
         const stepContext = { ...context, signal };

@@ -96,7 +96,7 @@ export interface SandboxLease {
 export class NetworkSandboxes {
   private image: Promise<string> | undefined;
   private readonly idle = new Map<SandboxMode, BuildContainer[]>();
-  private starting = 0;
+  private readonly starts = new Set<Promise<void>>();
   private disabled = false;
 
   constructor(
@@ -119,7 +119,7 @@ export class NetworkSandboxes {
     const holder = this.idle.get(mode)?.pop();
     if (!holder) {
       // At most one holder starting at a time keeps the daemon's work for them bounded.
-      if (this.starting === 0) this.startHolder(mode);
+      if (this.starts.size === 0) this.startHolder(mode);
       return undefined;
     }
     let released = false;
@@ -128,10 +128,22 @@ export class NetworkSandboxes {
       release: (broken = false) => {
         if (released) return;
         released = true;
-        if (broken) holder.release();
+        if (broken || this.disabled) holder.release();
         else this.idleList(mode).push(holder);
       },
     };
+  }
+
+  /** Retires, and waits for holders still starting (they are removed as they come up). */
+  async close(): Promise<void> {
+    this.retire();
+    await Promise.allSettled([...this.starts]);
+  }
+
+  /** No RUN is left: idle holders are removed now (in the background) and no new one starts. */
+  retire(): void {
+    this.disabled = true;
+    for (const holders of this.idle.values()) for (const holder of holders.splice(0)) holder.release();
   }
 
   private idleList(mode: SandboxMode): BuildContainer[] {
@@ -142,7 +154,6 @@ export class NetworkSandboxes {
 
   private startHolder(mode: SandboxMode): void {
     if (this.disabled) return;
-    this.starting++;
     const started = (async () => {
       this.image ??= ensureHolderImage(this.docker, this.architecture);
       const image = await this.image;
@@ -162,13 +173,16 @@ export class NetworkSandboxes {
         holder.release();
         throw error;
       }
-      this.idleList(mode).push(holder);
+      // Retired while it started: not needed any more.
+      if (this.disabled) holder.release();
+      else this.idleList(mode).push(holder);
     })();
-    started
+    const settled = started
       .catch(() => {
         // A daemon that cannot run the holder (another architecture, a policy): RUNs make their own.
         this.disabled = true;
       })
-      .finally(() => this.starting--);
+      .finally(() => this.starts.delete(settled));
+    this.starts.add(settled);
   }
 }

@@ -2,6 +2,7 @@
 // `none` and BuildKit's host name; a holder that died is replaced by a namespace of the step's own;
 // holders are removed with the build's other containers.
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
 import { ContainerRegistry } from '../../engine/docker/container.js';
 import { runStep, type RunEnvironment } from '../../engine/docker/executor.js';
 import { NetworkSandboxes } from '../../engine/docker/network-sandbox.js';
@@ -32,7 +33,7 @@ async function idleHolder(sandboxes: NetworkSandboxes): Promise<string> {
 
 async function withSandboxes(body: (environment: RunEnvironment, sandboxes: NetworkSandboxes) => Promise<void>): Promise<string> {
   const registry = new ContainerRegistry();
-  const buildId = `sandbox-test-${process.pid}-${Date.now()}`;
+  const buildId = `sandbox-test-${randomUUID()}`;
   const architecture = (await docker.version()).Arch;
   const sandboxes = new NetworkSandboxes(docker, registry, buildId, architecture);
   const output: string[] = [];
@@ -50,6 +51,7 @@ async function withSandboxes(body: (environment: RunEnvironment, sandboxes: Netw
   try {
     await body(environment, sandboxes);
   } finally {
+    await sandboxes.close();
     await registry.removeAll();
   }
   return buildId;
