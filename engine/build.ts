@@ -87,6 +87,15 @@ export interface BuildOptions {
   dryRun?: boolean;
 }
 
+/** Remembered file digests kept across builds (~120 bytes each on disk). */
+const memoLimit = 200_000;
+
+/** The last `limit` entries of a map, in order. */
+function newest<K, V>(map: ReadonlyMap<K, V>, limit: number): Array<[K, V]> {
+  const entries = [...map];
+  return entries.length > limit ? entries.slice(entries.length - limit) : entries;
+}
+
 export interface BuildResult {
   /** Label value of every container this build created (`io.msbuild.build`). */
   buildId: string;
@@ -188,8 +197,8 @@ export class Build {
       await this.registry.removeAll();
       if (this.tempDir !== '') await rm(this.tempDir, { recursive: true, force: true });
       if (this.memoChanged) {
-        await this.store.writeJson('file-digests.json', Object.fromEntries(this.memo)).catch(() => undefined);
-        await this.store.writeJson('from-digests.json', Object.fromEntries(this.fromDigests)).catch(() => undefined);
+        await this.store.writeJson('file-digests.json', Object.fromEntries(newest(this.memo, memoLimit))).catch(() => undefined);
+        await this.store.writeJson('from-digests.json', Object.fromEntries(newest(this.fromDigests, memoLimit))).catch(() => undefined);
       }
     }
   }
@@ -382,7 +391,16 @@ export class Build {
 
   private memoView(): FileDigestMemo {
     return {
-      get: (identity) => this.memo.get(identity),
+      get: (identity) => {
+        const digest = this.memo.get(identity);
+        if (digest !== undefined) {
+          // Most recently used last: what is trimmed when the memo is saved is what no build used lately
+          // (the order is saved with the next change; a build that changed nothing writes nothing).
+          this.memo.delete(identity);
+          this.memo.set(identity, digest);
+        }
+        return digest;
+      },
       set: (identity, digest) => {
         this.memo.set(identity, digest);
         this.memoChanged = true;
