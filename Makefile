@@ -1,7 +1,7 @@
 # msbuild: every target installs what it needs first, so each works on a fresh clone.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help install build typecheck lint docker fixtures test test-unit test-integration demo bench clean
+.PHONY: help install build typecheck lint docker fixtures test-tools test test-unit test-integration demo bench clean
 
 help:
 	@echo "make demo   build the Go client/server example with msbuild and run it"
@@ -29,13 +29,17 @@ docker:
 fixtures: docker
 	bash fixtures/images/build-all.sh
 
-test: build fixtures
+# tmux drives the live TTY view in a real terminal (test/cli/tty.int.test.ts).
+test-tools:
+	@command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }
+
+test: build fixtures test-tools
 	node scripts/run-tests.mjs all
 
 test-unit: build
 	node scripts/run-tests.mjs unit
 
-test-integration: build fixtures
+test-integration: build fixtures test-tools
 	node scripts/run-tests.mjs integration
 
 demo: build fixtures
