@@ -4,7 +4,9 @@ import test from 'ava';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { CacheStore } from '../../engine/cache/store.js';
+import { ownerLabel } from '../../engine/docker/container.js';
 import { msbuild, startMsbuild } from '../support/cli.js';
 import { docker, makeContext, removeDir, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
 
@@ -17,6 +19,12 @@ test.after.always(async () => {
 async function containersRunning(marker: string): Promise<number> {
   const containers = await docker.listContainers({ all: true });
   return containers.filter((c) => c.Command.includes(marker)).length;
+}
+
+/** Containers (RUN containers and network holders alike) owned by the msbuild process `pid`. */
+async function ownedBy(pid: number | undefined): Promise<number> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${ownerLabel}=${hostname()}:${pid}`] } });
+  return containers.length;
 }
 
 async function until(condition: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
@@ -41,6 +49,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     t.is(await run.exit, code, run.output());
     t.true(Date.now() - sent < 15_000, 'cancelled promptly');
     t.is(await containersRunning(marker), 0, 'no container left');
+    t.is(await ownedBy(run.child.pid), 0, 'no network holder left either');
     // The COPY before the RUN finished and stays cached; every entry is whole.
     const entries = await new CacheStore(cacheDir).list();
     t.true(entries.some((e) => e.step.startsWith('COPY f /f')));
@@ -62,6 +71,29 @@ test('SIGINT while a large COPY is being written and loaded leaves no temporary 
   t.is(await run.exit, 130, run.output());
   t.deepEqual(await readdir(temp), [], 'temporary files removed');
   for (const entry of await new CacheStore(cacheDir).list()) t.truthy(entry.key);
+});
+
+test.serial('SIGINT while a RUN layer is being committed removes the container; an entry, if the commit finished, is whole', async (t) => {
+  const marker = uniqueName('commit-interrupt');
+  // 600 MB of new files: the daemon takes a while to commit them after the command has exited. Serial:
+  // a commit that size slows every other daemon call, and the other tests time their cancellation.
+  const context = await makeContext({ Dockerfile: `FROM busybox\nRUN head -c 600000000 /dev/zero > /big # ${marker}\n` });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+  cleanup.push(context, cacheDir);
+  const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context]);
+  const exited = async () => {
+    const containers = await docker.listContainers({ all: true, filters: { status: ['exited'] } });
+    return containers.some((c) => c.Command.includes(marker));
+  };
+  t.true(await until(exited, 60_000), `the RUN finished and its commit began:\n${run.output()}`);
+  run.child.kill('SIGINT');
+  t.is(await run.exit, 130, run.output());
+  t.true(await until(async () => (await containersRunning(marker)) === 0, 15_000), 'no container left');
+  t.is(await ownedBy(run.child.pid), 0);
+  // The daemon finishes a commit it has begun: recording it is right, as long as the entry is whole.
+  for (const entry of await new CacheStore(cacheDir).list()) {
+    t.truthy(await docker.getImage(entry.imageId).inspect(), `the image of ${entry.step} exists`);
+  }
 });
 
 test('a second Ctrl-C exits at once; the index stays valid', async (t) => {
