@@ -1,32 +1,48 @@
-// Parser directives (`# syntax=`, `# escape=`, `# check=`): recognised only in the comment lines at
-// the very top of the file, each at most once, as BuildKit's DirectiveParser reads them.
+// Parser directives (`# syntax=`, `# escape=`, `# check=`), read as BuildKit's DirectiveParser does:
+// only in the comment lines at the very top, names case-insensitive, each at most once.
+import { leadingGoSpace, type EscapeToken } from './line-parsers.js';
 
 export const knownDirectives: ReadonlySet<string> = new Set(['syntax', 'escape', 'check']);
 
-const directivePattern = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/u;
+/** `name = value` after the `#`; Go's `\s` is `[\t\n\f\r ]` and its `.` matches anything but a newline. */
+const directivePattern = /^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*([^\n]+?)[\t\n\f\r ]*$/d;
 
 export interface DirectiveLine {
+  /** Lower-cased name. */
   name: string;
   value: string;
+  /** UTF-16 offset of the value in the scanned line. */
+  valueOffset: number;
 }
 
-/** Reads directives line by line; after the first line that is not one, it reads no more. */
+/** A directive BuildKit refuses; `offset` is where in the scanned line the problem is. */
+export class DirectiveError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads directives line by line. The first line that is not a known directive (a blank line, an
+ * instruction, an ordinary comment, an unknown `# key=value`) ends the scanning for good.
+ */
 export class DirectiveScanner {
   private done = false;
   private readonly seen = new Set<string>();
 
-  /**
-   * The directive on `line`, or undefined. Throws (with BuildKit's message) when a directive
-   * appears twice.
-   */
+  /** The directive `line` holds, or undefined. Throws DirectiveError for a repeated directive. */
   scan(line: string): DirectiveLine | undefined {
     if (this.done) return undefined;
     if (!line.startsWith('#')) {
       this.done = true;
       return undefined;
     }
-    const match = directivePattern.exec(line.slice(1).replace(/^\s+/u, ''));
-    if (!match) {
+    const bodyOffset = 1 + leadingGoSpace(line.slice(1));
+    const match = directivePattern.exec(line.slice(bodyOffset));
+    if (!match?.indices) {
       this.done = true;
       return undefined;
     }
@@ -35,14 +51,15 @@ export class DirectiveScanner {
       this.done = true;
       return undefined;
     }
-    if (this.seen.has(name)) throw new Error(`only one ${name} parser directive can be used`);
+    if (this.seen.has(name)) throw new DirectiveError(`only one ${name} parser directive can be used`, 0);
     this.seen.add(name);
-    return { name, value: match[2] };
+    return { name, value: match[2], valueOffset: bodyOffset + match.indices[2][0] };
   }
 }
 
-/** The escape token a `# escape=` value names; anything but `\` or `` ` `` is an error. */
-export function escapeTokenOf(value: string): '\\' | '`' {
-  if (value !== '`' && value !== '\\') throw new Error(`invalid escape token '${value}' does not match \` or \\`);
-  return value;
+/** The escape token an `# escape=` value names; anything but `\` or `` ` `` is BuildKit's error. */
+export function escapeTokenOf(value: string): EscapeToken {
+  if (value === '\\' || value === '`') return value;
+  throw new DirectiveError(`invalid escape token '${value}' does not match \` or \\`, 0);
 }
+

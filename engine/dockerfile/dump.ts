@@ -1,22 +1,25 @@
-// The parse tree in BuildKit's dump format (parser.Node.Dump of the root): one `(...)` per instruction,
-// so msbuild's parser can be compared with BuildKit's line by line.
+// The parse tree in BuildKit's format (parser.Node.Dump): one `(...)` per instruction, flags as a Go
+// %q list, arguments Go-quoted, ONBUILD's trigger nested; heredoc bodies are not part of it.
 import type { DockerfileAst, InstructionNode } from './ast.js';
 import { goQuote, goQuoteList } from './go-quote.js';
+import { goToLower, goTrimSpace } from './line-parsers.js';
 
-/** One instruction as BuildKit's Node.Dump prints it (without the surrounding parentheses). */
+/** One instruction as Node.Dump prints it, without the parentheses the root puts around it. */
 export function dumpNode(node: InstructionNode): string {
-  let out = node.keywordText.toLowerCase();
+  let out = goToLower(node.keywordText);
   if (node.flags.length > 0) out += ` ${goQuoteList(node.flags.map((flag) => flag.text))}`;
-  if (node.child) {
-    // BuildKit keeps the trigger as a child of an empty node: it prints as `(trigger ...)`.
-    out += ` (${dumpNode(node.child)})`;
-  } else {
-    for (const arg of node.args) out += ` ${goQuote(arg)}`;
-  }
-  return out.trim();
+  // ONBUILD's next node holds the trigger as its only child, which dumps as `(trigger ...)`.
+  if (node.child) out += ` (${dumpNode(node.child)})`;
+  else for (const arg of node.args) out += ` ${goQuote(arg)}`;
+  return goTrimSpace(out).text;
 }
 
-/** The whole tree: `(from "busybox")` lines, as `msbuild debug ast` prints them. */
+/** Exactly the root's Node.Dump(): instruction lines joined by newlines, no newline at the end. */
+export function dumpRoot(ast: DockerfileAst): string {
+  return goTrimSpace(ast.instructions.map((node) => `(${dumpNode(node)})\n`).join('')).text;
+}
+
+/** What BuildKit's dumper prints (`fmt.Println(root.Dump())`): every line ends with a newline; empty for no instructions. */
 export function dumpAst(ast: DockerfileAst): string {
-  return ast.instructions.map((node) => `(${dumpNode(node)})\n`).join('');
+  return ast.instructions.length === 0 ? '' : `${dumpRoot(ast)}\n`;
 }

@@ -1,167 +1,238 @@
-// The per-instruction argument parsers of BuildKit's parser (line_parsers.go, split_command.go):
-// how the text after an instruction becomes its argument chain — JSON or shell form, words,
-// key/value pairs — and how leading `--flags` are taken off first.
-import { isGoSpace } from '../expand/lex.js';
+// How one logical Dockerfile line becomes BuildKit's node: the keyword, the `--flags`, and the
+// argument chain each instruction's line parser builds (line_parsers.go, split_command.go).
+import { goQuote } from './go-quote.js';
 
-/** One link of BuildKit's node.Next chain: a value, or (ONBUILD) a whole sub-instruction. */
-export type ChainItem = { value: string } | { child: ParsedCommand };
+export type EscapeToken = '\\' | '`';
 
-export interface ParsedCommand {
+/** One logical line as BuildKit's newNodeFromLine leaves it. Offsets are UTF-16 offsets into the logical line. */
+export interface CommandLine {
   /** The instruction name as written. */
   keyword: string;
-  flags: Array<{ text: string; offset: number }>;
-  chain: ChainItem[];
+  keywordOffset: number;
+  /** Flag texts as BuildKit keeps them (quotes and escape characters processed, bytes as Latin-1 runes). */
+  flags: FlagText[];
+  /** BuildKit's nodeArgs: the node.Next values; for ONBUILD the trigger's keyword and then its arguments. */
+  args: string[];
+  /** ONBUILD's trigger, parsed as a line of its own. */
+  child?: CommandLine;
+  /** BuildKit's attributes["json"]: the arguments came from a JSON array. */
   json: boolean;
-  /** Offset (in the logical line given to parseCommand) of the arguments, after the flags. */
+  /** Where the arguments start, after the keyword and the flags. */
   argsOffset: number;
+  /** The text this node was parsed from (BuildKit's node.Original). */
+  original: string;
 }
 
-/** A parse error at an offset of the logical line (when known). */
+export interface FlagText {
+  text: string;
+  offset: number;
+}
+
+/** A line that no instruction parser accepts; `offset` is where in the logical line the problem is. */
 export class LineParseError extends Error {
   constructor(
     message: string,
-    readonly offset?: number,
+    readonly offset: number,
   ) {
     super(message);
   }
 }
 
-const whitespaceRun = /[\t\v\f\r ]+/u;
-
-
-/** Go's strings.TrimSpace. */
-function goTrim(text: string): string {
-  let start = 0;
-  let end = text.length;
-  const chars = [...text];
-  while (start < chars.length && isGoSpace(chars[start])) start++;
-  let last = chars.length;
-  while (last > start && isGoSpace(chars[last - 1])) last--;
-  end = last;
-  return chars.slice(start, end).join('');
+/** Go's unicode.IsSpace for one UTF-16 code unit (every Go space is in the BMP). */
+export function isGoSpaceCode(code: number): boolean {
+  if (code <= 0xff) return code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x85 || code === 0xa0;
+  return code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000;
 }
 
-function values(list: readonly string[]): ChainItem[] {
-  return list.map((value) => ({ value }));
+/** How many code units of Go space `text` starts with (strings.TrimLeftFunc(text, unicode.IsSpace)). */
+export function leadingGoSpace(text: string): number {
+  let index = 0;
+  while (index < text.length && isGoSpaceCode(text.charCodeAt(index))) index++;
+  return index;
+}
+
+/** Go's strings.TrimSpace, with how much it took off the front. */
+export function goTrimSpace(text: string): { text: string; lead: number } {
+  const lead = leadingGoSpace(text);
+  let end = text.length;
+  while (end > lead && isGoSpaceCode(text.charCodeAt(end - 1))) end--;
+  return { text: text.slice(lead, end), lead };
+}
+
+/** Go's strings.ToLower: simple case mapping per code point (JS's full mapping turns `İ` into two characters). */
+export function goToLower(text: string): string {
+  if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase();
+  let out = '';
+  for (const char of text) out += char === '\u0130' ? 'i' : char.toLowerCase();
+  return out;
+}
+
+/** BuildKit's reWhitespace: `[\t\v\f\r ]+` (no newline, no Unicode spaces). */
+const whitespaceRun = /[\t\v\f\r ]+/;
+
+/** unicode.IsSpace(rune(b)) for one byte: BuildKit's byte loops treat 0x85 and 0xA0 as spaces too. */
+function isSpaceByte(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d) || byte === 0x85 || byte === 0xa0;
+}
+
+/** A text's UTF-8 bytes, and the UTF-16 offset of the character each byte belongs to. */
+interface Utf8Text {
+  bytes: Buffer;
+  utf16At(byteOffset: number): number;
+}
+
+function utf8Text(text: string): Utf8Text {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length === text.length) return { bytes, utf16At: (byteOffset) => byteOffset };
+  const offsets = new Int32Array(bytes.length + 1);
+  let next = 0;
+  let current = 0;
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index];
+    if ((byte & 0xc0) !== 0x80) {
+      current = next;
+      next += byte >= 0xf0 ? 2 : 1;
+    }
+    offsets[index] = current;
+  }
+  offsets[bytes.length] = next;
+  return { bytes, utf16At: (byteOffset) => offsets[byteOffset] };
 }
 
 /**
- * BuildKit's extractBuilderFlags. It walks bytes (not characters), so it is done here on a latin1
- * view of the UTF-8 bytes, which keeps its byte-for-byte behaviour.
+ * BuildKit's extractBuilderFlags: leading `--words` of `rest`. It walks bytes and writes each byte
+ * as a rune, so non-ASCII flag text comes out as Latin-1 characters (`é` becomes `Ã©`), as in BuildKit.
  */
-function extractFlags(line: string, escapeToken: string): { rest: string; restOffset: number; flags: Array<{ text: string; offset: number }> } {
-  const bytes = Buffer.from(line, 'utf8');
-  const view = bytes.toString('latin1');
-  const isSpaceByte = (ch: string) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\v' || ch === '\f' || ch === '\r' || ch === '\u0085' || ch === '\u00a0';
-  const charOffset = (byteOffset: number) => bytes.subarray(0, byteOffset).toString('utf8').length;
-  const restAt = (pos: number) => ({ rest: bytes.subarray(pos).toString('utf8'), restOffset: charOffset(pos) });
-  const flags: Array<{ text: string; offset: number }> = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
+function extractBuilderFlags(rest: string, escapeToken: EscapeToken): { remaining: string; remainingOffset: number; flags: FlagText[] } {
+  const { bytes, utf16At } = utf8Text(rest);
+  const escape = escapeToken.charCodeAt(0);
+  const flags: FlagText[] = [];
+  const remainingAt = (byteOffset: number) => ({ remaining: bytes.toString('utf8', byteOffset), remainingOffset: utf16At(byteOffset), flags });
+  const inSpaces = 0;
+  const inWord = 1;
+  const inQuote = 2;
+  let phase = inSpaces;
   let word = '';
   let wordStart = 0;
-  let quote = '';
+  let quote = 0;
   let blankOk = false;
-  // BuildKit writes each byte of a flag as a rune of its own: non-ASCII flag text comes out as
-  // Latin-1 characters (`é` becomes `Ã©`). Kept so `debug ast` matches it.
-  const latin1ToText = (text: string) => text;
-  for (let pos = 0; pos <= view.length; pos++) {
-    const ch = pos < view.length ? view[pos] : '';
-    if (phase === 'spaces') {
-      if (pos === view.length) break;
-      if (isSpaceByte(ch)) continue;
-      if (ch !== '-' || pos + 1 === view.length || view[pos + 1] !== '-') return { ...restAt(pos), flags };
-      phase = 'word';
+  for (let pos = 0; pos <= bytes.length; pos++) {
+    const atEnd = pos === bytes.length;
+    let byte = atEnd ? -1 : bytes[pos];
+    if (phase === inSpaces) {
+      if (atEnd) break;
+      if (isSpaceByte(byte)) continue;
+      if (byte !== 0x2d || pos + 1 === bytes.length || bytes[pos + 1] !== 0x2d) return remainingAt(pos);
+      phase = inWord;
       wordStart = pos;
     }
-    if (pos === view.length) {
-      if (word !== '--' && (blankOk || word.length > 0)) flags.push({ text: latin1ToText(word), offset: charOffset(wordStart) });
+    if (atEnd) {
+      if (word !== '--' && (blankOk || word.length > 0)) flags.push({ text: word, offset: utf16At(wordStart) });
       break;
     }
-    if (phase === 'word') {
-      if (isSpaceByte(ch)) {
-        phase = 'spaces';
-        if (word === '--') return { ...restAt(pos), flags };
-        if (blankOk || word.length > 0) flags.push({ text: latin1ToText(word), offset: charOffset(wordStart) });
+    if (phase === inWord) {
+      if (isSpaceByte(byte)) {
+        phase = inSpaces;
+        if (word === '--') return remainingAt(pos);
+        if (blankOk || word.length > 0) flags.push({ text: word, offset: utf16At(wordStart) });
         word = '';
         blankOk = false;
         continue;
       }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
+      if (byte === 0x27 || byte === 0x22) {
+        quote = byte;
         blankOk = true;
-        phase = 'quote';
+        phase = inQuote;
         continue;
       }
-      let next = ch;
-      if (ch === escapeToken) {
-        if (pos + 1 === view.length) continue;
+      if (byte === escape) {
+        if (pos + 1 === bytes.length) continue;
         pos++;
-        next = view[pos];
+        byte = bytes[pos];
       }
-      word += next;
+      word += String.fromCharCode(byte);
       continue;
     }
-    // In quotes.
-    if (ch === quote) {
-      phase = 'word';
+    if (byte === quote) {
+      phase = inWord;
       continue;
     }
-    let next = ch;
-    if (ch === escapeToken) {
-      if (pos + 1 === view.length) {
-        phase = 'word';
+    if (byte === escape) {
+      if (pos + 1 === bytes.length) {
+        phase = inWord;
         continue;
       }
       pos++;
-      next = view[pos];
+      byte = bytes[pos];
     }
-    word += next;
+    word += String.fromCharCode(byte);
   }
-  return { rest: '', restOffset: line.length, flags };
+  return { remaining: '', remainingOffset: rest.length, flags };
 }
 
-/** BuildKit's splitCommand: keyword, flags and the rest (trimmed) of a logical line. */
-export function splitCommand(line: string, escapeToken: string): { keyword: string; flags: ParsedCommand['flags']; args: string; argsOffset: number } {
-  const leading = line.length - line.replace(/^[\s\u0085\u00a0]+/u, '').length;
-  const trimmed = goTrim(line);
+/** BuildKit's splitCommand: keyword, flags, and the trimmed arguments of a line. */
+export function splitCommand(
+  line: string,
+  escapeToken: EscapeToken,
+): { keyword: string; keywordOffset: number; flags: FlagText[]; args: string; argsOffset: number } {
+  const { text: trimmed, lead } = goTrimSpace(line);
   const separator = whitespaceRun.exec(trimmed);
-  if (!separator) return { keyword: trimmed, flags: [], args: '', argsOffset: line.length };
-  const keyword = trimmed.slice(0, separator.index);
-  const restStart = leading + separator.index + separator[0].length;
-  const { rest, restOffset, flags } = extractFlags(trimmed.slice(separator.index + separator[0].length), escapeToken);
-  const args = goTrim(rest);
-  const argsLead = rest.length - rest.replace(/^[\s\u0085\u00a0]+/u, '').length;
+  if (!separator) return { keyword: trimmed, keywordOffset: lead, flags: [], args: '', argsOffset: lead + trimmed.length };
+  const restOffset = lead + separator.index + separator[0].length;
+  const { remaining, remainingOffset, flags } = extractBuilderFlags(trimmed.slice(separator.index + separator[0].length), escapeToken);
+  const args = goTrimSpace(remaining);
   return {
-    keyword,
-    flags: flags.map((flag) => ({ text: flag.text, offset: restStart + flag.offset })),
-    args,
-    argsOffset: restStart + restOffset + argsLead,
+    keyword: trimmed.slice(0, separator.index),
+    keywordOffset: lead,
+    flags: flags.map((flag) => ({ text: flag.text, offset: restOffset + flag.offset })),
+    args: args.text,
+    argsOffset: restOffset + remainingOffset + args.lead,
   };
 }
 
-/** BuildKit's parseWords: whitespace-separated words, quotes and escapes kept in them. */
-export function parseWords(rest: string, escapeToken: string): string[] {
-  const chars = [...rest];
+/**
+ * BuildKit's parseWords: words split on Go spaces, quotes and escape characters kept in them
+ * (they are removed later, at expansion). Also gives where each word starts.
+ */
+export function parseWords(rest: string, escapeToken: EscapeToken): { words: string[]; offsets: number[] } {
   const words: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
+  const offsets: number[] = [];
+  const inSpaces = 0;
+  const inWord = 1;
+  const inQuote = 2;
+  let phase = inSpaces;
   let quote = '';
   let blankOk = false;
   let word = '';
-  for (let pos = 0; pos <= chars.length; pos++) {
-    let ch = pos < chars.length ? chars[pos] : '';
-    if (phase === 'spaces') {
-      if (pos === chars.length) break;
-      if (isGoSpace(ch)) continue;
-      phase = 'word';
+  let wordStart = 0;
+  const charAt = (pos: number): string => {
+    const code = rest.codePointAt(pos) ?? 0;
+    return code > 0xffff ? rest.slice(pos, pos + 2) : rest[pos];
+  };
+  let ch = '';
+  for (let pos = 0; pos <= rest.length; pos += ch.length) {
+    const atEnd = pos === rest.length;
+    ch = atEnd ? '' : charAt(pos);
+    if (phase === inSpaces) {
+      if (atEnd) break;
+      if (isGoSpaceCode(ch.charCodeAt(0))) continue;
+      phase = inWord;
+      wordStart = pos;
     }
-    if (pos === chars.length) {
-      if (blankOk || word.length > 0) words.push(word);
+    if (atEnd) {
+      if (blankOk || word.length > 0) {
+        words.push(word);
+        offsets.push(wordStart);
+      }
       break;
     }
-    if (phase === 'word') {
-      if (isGoSpace(ch)) {
-        phase = 'spaces';
-        if (blankOk || word.length > 0) words.push(word);
+    if (phase === inWord) {
+      if (isGoSpaceCode(ch.charCodeAt(0))) {
+        phase = inSpaces;
+        if (blankOk || word.length > 0) {
+          words.push(word);
+          offsets.push(wordStart);
+        }
         word = '';
         blankOk = false;
         continue;
@@ -169,145 +240,341 @@ export function parseWords(rest: string, escapeToken: string): string[] {
       if (ch === "'" || ch === '"') {
         quote = ch;
         blankOk = true;
-        phase = 'quote';
+        phase = inQuote;
       }
       if (ch === escapeToken) {
-        if (pos + 1 === chars.length) continue;
+        if (pos + ch.length === rest.length) continue;
+        // Outside quotes the escape character and what it escapes are both kept, even a quote.
         word += ch;
-        pos++;
-        ch = chars[pos];
+        pos += ch.length;
+        ch = charAt(pos);
       }
       word += ch;
       continue;
     }
-    if (ch === quote) phase = 'word';
+    if (ch === quote) phase = inWord;
+    // Inside single quotes the escape character escapes nothing.
     if (ch === escapeToken && quote !== "'") {
-      if (pos + 1 === chars.length) {
-        phase = 'word';
+      if (pos + ch.length === rest.length) {
+        phase = inWord;
         continue;
       }
-      pos++;
+      pos += ch.length;
       word += ch;
-      ch = chars[pos];
+      ch = charAt(pos);
     }
     word += ch;
   }
-  return words;
+  return { words, offsets };
 }
 
-function parseNameValue(rest: string, key: string, escapeToken: string): ChainItem[] {
-  const words = parseWords(rest, escapeToken);
+/** ENV and LABEL: `KEY value` (old form: key, rest, "") or `k=v ...` (key, value, "=" for each). */
+function parseNameVal(rest: string, restOffset: number, instruction: string, escapeToken: EscapeToken): string[] {
+  const { words, offsets } = parseWords(rest, escapeToken);
   if (words.length === 0) return [];
   if (!words[0].includes('=')) {
-    const parts = rest.split(whitespaceRun);
-    if (parts.length < 2) throw new LineParseError(`${key} must have two arguments`);
     const separator = whitespaceRun.exec(rest);
-    const value = separator ? rest.slice(separator.index + separator[0].length) : '';
-    return values([parts[0], value, '']);
+    if (!separator) throw new LineParseError(`${instruction} must have two arguments`, restOffset);
+    return [rest.slice(0, separator.index), rest.slice(separator.index + separator[0].length), ''];
   }
   const chain: string[] = [];
-  for (const word of words) {
+  words.forEach((word, index) => {
     const equals = word.indexOf('=');
-    if (equals < 0) throw new LineParseError(`Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value`);
+    if (equals < 0) {
+      throw new LineParseError(`Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`, restOffset + offsets[index]);
+    }
     chain.push(word.slice(0, equals), word.slice(equals + 1), '=');
+  });
+  return chain;
+}
+
+function parseStringsWhitespaceDelimited(rest: string): string[] {
+  return rest === '' ? [] : rest.split(whitespaceRun);
+}
+
+const notStringArrayMessage = 'when using JSON array syntax, arrays must be comprised of strings only';
+
+type JsonForm =
+  | { kind: 'strings'; values: string[] }
+  /** A JSON array with something other than a string: BuildKit's errDockerfileNotStringArray. */
+  | { kind: 'not-strings'; offset: number }
+  /** Not JSON, or JSON Go refuses: the instruction falls back to its other form. */
+  | { kind: 'not-json' };
+
+/** BuildKit's parseJSON: a JSON array of strings, as Go's encoding/json decodes it into []any. */
+function parseJsonForm(rest: string): JsonForm {
+  const lead = leadingGoSpace(rest);
+  if (rest.charCodeAt(lead) !== 0x5b) return { kind: 'not-json' };
+  const elements = scanGoJsonArray(rest, lead);
+  if (elements === undefined) return { kind: 'not-json' };
+  const values: string[] = [];
+  for (const element of elements) {
+    if (element.text === undefined) return { kind: 'not-strings', offset: element.offset };
+    values.push(element.text);
   }
-  return values(chain);
+  return { kind: 'strings', values };
 }
 
-function parseStringsWhitespaceDelimited(rest: string): ChainItem[] {
-  if (rest === '') return [];
-  return values(rest.split(whitespaceRun));
+/** RUN, CMD, ENTRYPOINT, SHELL: JSON array, else the whole text as one argument. */
+function parseMaybeJson(rest: string, restOffset: number): { args: string[]; json: boolean } {
+  if (rest === '') return { args: [], json: false };
+  const form = parseJsonForm(rest);
+  if (form.kind === 'strings') return { args: form.values, json: true };
+  if (form.kind === 'not-strings') throw new LineParseError(notStringArrayMessage, restOffset + form.offset);
+  return { args: [rest], json: false };
 }
 
-const notStringArray = 'when using JSON array syntax, arrays must be comprised of strings only';
-
-/** `[...]` as a list of strings; undefined when not a JSON array (the caller falls back). */
-function parseJson(rest: string): string[] | undefined {
-  const trimmed = rest.replace(/^[\s\u0085\u00a0]+/u, '');
-  if (!trimmed.startsWith('[')) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(parsed)) return undefined;
-  if (!parsed.every((item) => typeof item === 'string')) throw new LineParseError(notStringArray);
-  return parsed as string[];
+/** ADD, COPY, VOLUME: JSON array, else whitespace-separated words. */
+function parseMaybeJsonToList(rest: string, restOffset: number): { args: string[]; json: boolean } {
+  const form = parseJsonForm(rest);
+  if (form.kind === 'strings') return { args: form.values, json: true };
+  if (form.kind === 'not-strings') throw new LineParseError(notStringArrayMessage, restOffset + form.offset);
+  return { args: parseStringsWhitespaceDelimited(rest), json: false };
 }
 
-function parseMaybeJson(rest: string): { chain: ChainItem[]; json: boolean } {
-  if (rest === '') return { chain: [], json: false };
-  const json = parseJson(rest);
-  if (json !== undefined) return { chain: values(json), json: true };
-  return { chain: values([rest]), json: false };
-}
-
-function parseMaybeJsonToList(rest: string): { chain: ChainItem[]; json: boolean } {
-  const json = parseJson(rest);
-  if (json !== undefined) return { chain: values(json), json: true };
-  return { chain: parseStringsWhitespaceDelimited(rest), json: false };
-}
-
-function parseHealthConfig(rest: string): { chain: ChainItem[]; json: boolean } {
-  const bytes = Buffer.from(rest, 'utf8').toString('latin1');
-  const isSpaceByte = (ch: string) => /^[\t\n\v\f\r \u0085\u00a0]$/u.test(ch);
+/** HEALTHCHECK: a type word (`CMD`, `NONE`, ...) then parseMaybeJson of the rest. BuildKit splits on bytes. */
+function parseHealthConfig(rest: string, restOffset: number): { args: string[]; json: boolean } {
+  const { bytes, utf16At } = utf8Text(rest);
   let separator = 0;
   while (separator < bytes.length && !isSpaceByte(bytes[separator])) separator++;
   let next = separator;
   while (next < bytes.length && isSpaceByte(bytes[next])) next++;
-  if (separator === 0) return { chain: [], json: false };
-  const type = Buffer.from(bytes.slice(0, separator), 'latin1').toString('utf8');
-  const command = parseMaybeJson(Buffer.from(bytes.slice(next), 'latin1').toString('utf8'));
-  return { chain: [{ value: type }, ...command.chain], json: command.json };
+  if (separator === 0) return { args: [], json: false };
+  const command = parseMaybeJson(bytes.toString('utf8', next), restOffset + utf16At(next));
+  return { args: [bytes.toString('utf8', 0, separator), ...command.args], json: command.json };
 }
 
-/** BuildKit's newNodeFromLine: a logical line → keyword, flags and argument chain. */
-export function parseCommand(line: string, escapeToken: string): ParsedCommand {
-  const { keyword, flags, args, argsOffset } = splitCommand(line, escapeToken);
-  const parsed = (result: { chain: ChainItem[]; json: boolean }): ParsedCommand => ({ keyword, flags, argsOffset, ...result });
-  try {
-    switch (keyword.toLowerCase()) {
-      case 'add':
-      case 'copy':
-      case 'volume':
-        return parsed(parseMaybeJsonToList(args));
-      case 'arg':
-        return parsed({ chain: values(parseWords(args, escapeToken)), json: false });
-      case 'cmd':
-      case 'entrypoint':
-      case 'run':
-      case 'shell':
-        return parsed(parseMaybeJson(args));
-      case 'env':
-        return parsed({ chain: parseNameValue(args, 'ENV', escapeToken), json: false });
-      case 'label':
-        return parsed({ chain: parseNameValue(args, 'LABEL', escapeToken), json: false });
-      case 'expose':
-      case 'from':
-        return parsed({ chain: parseStringsWhitespaceDelimited(args), json: false });
-      case 'healthcheck':
-        return parsed(parseHealthConfig(args));
-      case 'maintainer':
-      case 'stopsignal':
-      case 'user':
-      case 'workdir':
-        return parsed({ chain: args === '' ? [] : values([args]), json: false });
-      case 'onbuild': {
-        if (args === '') return parsed({ chain: [], json: false });
-        const child = parseCommand(args, escapeToken);
-        const shift = (offset: number) => offset + argsOffset;
-        return parsed({
-          chain: [{ child: { ...child, argsOffset: shift(child.argsOffset), flags: child.flags.map((f) => ({ ...f, offset: shift(f.offset) })) } }],
-          json: false,
-        });
+type LineParser = (rest: string, restOffset: number, escapeToken: EscapeToken) => { args: string[]; json: boolean; child?: CommandLine };
+
+const shellOrJson: LineParser = (rest, offset) => parseMaybeJson(rest, offset);
+const listOrJson: LineParser = (rest, offset) => parseMaybeJsonToList(rest, offset);
+const whitespaceDelimited: LineParser = (rest) => ({ args: parseStringsWhitespaceDelimited(rest), json: false });
+const wholeString: LineParser = (rest) => ({ args: rest === '' ? [] : [rest], json: false });
+
+/** BuildKit's dispatch table; anything else is parseIgnore (one empty argument). */
+const lineParsers: ReadonlyMap<string, LineParser> = new Map<string, LineParser>([
+  ['add', listOrJson],
+  ['arg', (rest, _offset, escapeToken) => ({ args: parseWords(rest, escapeToken).words, json: false })],
+  ['cmd', shellOrJson],
+  ['copy', listOrJson],
+  ['entrypoint', shellOrJson],
+  ['env', (rest, offset, escapeToken) => ({ args: parseNameVal(rest, offset, 'ENV', escapeToken), json: false })],
+  ['expose', whitespaceDelimited],
+  ['from', whitespaceDelimited],
+  ['healthcheck', (rest, offset) => parseHealthConfig(rest, offset)],
+  ['label', (rest, offset, escapeToken) => ({ args: parseNameVal(rest, offset, 'LABEL', escapeToken), json: false })],
+  ['maintainer', wholeString],
+  ['onbuild', parseSubCommand],
+  ['run', shellOrJson],
+  ['shell', shellOrJson],
+  ['stopsignal', wholeString],
+  ['user', wholeString],
+  ['volume', listOrJson],
+  ['workdir', wholeString],
+]);
+
+/** ONBUILD: the rest is an instruction line of its own (any instruction: the next layer rejects ONBUILD/FROM/MAINTAINER). */
+function parseSubCommand(rest: string, restOffset: number, escapeToken: EscapeToken): { args: string[]; json: boolean; child?: CommandLine } {
+  if (rest === '') return { args: [], json: false };
+  const child = parseCommandLine(rest, escapeToken, restOffset);
+  return { args: [child.keyword, ...child.args], json: false, child };
+}
+
+/**
+ * BuildKit's newNodeFromLine for one logical line. `baseOffset` is where `line` sits in the logical
+ * line, so every offset in the result (and in a LineParseError) is an offset into the logical line.
+ */
+export function parseCommandLine(line: string, escapeToken: EscapeToken, baseOffset = 0): CommandLine {
+  const split = splitCommand(line, escapeToken);
+  const argsOffset = baseOffset + split.argsOffset;
+  const parser = lineParsers.get(goToLower(split.keyword));
+  const parsed = parser ? parser(split.args, argsOffset, escapeToken) : { args: [''], json: false };
+  return {
+    keyword: split.keyword,
+    keywordOffset: baseOffset + split.keywordOffset,
+    flags: split.flags.map((flag) => ({ text: flag.text, offset: baseOffset + flag.offset })),
+    args: parsed.args,
+    ...(parsed.child ? { child: parsed.child } : {}),
+    json: parsed.json,
+    argsOffset,
+    original: line,
+  };
+}
+
+// --- JSON as Go's encoding/json reads it -------------------------------------------------------
+
+/** Go's scanner refuses deeper nesting ("exceeded max depth"). */
+const maxJsonDepth = 10000;
+
+interface JsonArrayElement {
+  /** The decoded string, or undefined when the element is not a string. */
+  text?: string;
+  /** Offset of the element in the scanned text. */
+  offset: number;
+}
+
+const isJsonSpace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+const isDigitCode = (code: number) => code >= 0x30 && code <= 0x39;
+const isHexCode = (code: number) => isDigitCode(code) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+
+/** End of the JSON string starting at `start` (a `"`), after its closing quote; -1 when invalid. */
+function scanJsonString(text: string, start: number): number {
+  let index = start + 1;
+  while (index < text.length) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22) return index + 1;
+    if (code < 0x20) return -1;
+    if (code === 0x5c) {
+      const escaped = text.charCodeAt(index + 1);
+      if (escaped === 0x75) {
+        for (let hex = index + 2; hex < index + 6; hex++) if (!isHexCode(text.charCodeAt(hex))) return -1;
+        index += 6;
+        continue;
       }
-      default:
-        // Unknown instructions parse (BuildKit's parseIgnore); the instruction layer rejects them.
-        return parsed({ chain: [{ value: '' }], json: false });
+      if (!'"\\/bfnrt'.includes(text[index + 1] ?? 'x')) return -1;
+      index += 2;
+      continue;
     }
-  } catch (error) {
-    if (error instanceof LineParseError) throw new LineParseError(error.message, error.offset ?? argsOffset);
-    throw error;
+    index++;
+  }
+  return -1;
+}
+
+/** End of the JSON number starting at `start`; -1 when invalid. */
+function scanJsonNumber(text: string, start: number): number {
+  let index = start;
+  if (text.charCodeAt(index) === 0x2d) index++;
+  if (text.charCodeAt(index) === 0x30) index++;
+  else if (isDigitCode(text.charCodeAt(index))) while (isDigitCode(text.charCodeAt(index))) index++;
+  else return -1;
+  if (text.charCodeAt(index) === 0x2e) {
+    index++;
+    if (!isDigitCode(text.charCodeAt(index))) return -1;
+    while (isDigitCode(text.charCodeAt(index))) index++;
+  }
+  if (text.charCodeAt(index) === 0x65 || text.charCodeAt(index) === 0x45) {
+    index++;
+    if (text.charCodeAt(index) === 0x2b || text.charCodeAt(index) === 0x2d) index++;
+    if (!isDigitCode(text.charCodeAt(index))) return -1;
+    while (isDigitCode(text.charCodeAt(index))) index++;
+  }
+  return index;
+}
+
+/** The body of a valid JSON string literal, unquoted as Go does it (a lone surrogate escape becomes U+FFFD). */
+function decodeJsonString(literal: string): string {
+  if (!literal.includes('\\')) return literal.slice(1, -1);
+  let out = '';
+  let index = 1;
+  const end = literal.length - 1;
+  const hexAt = (at: number) => (literal[at] === '\\' && literal[at + 1] === 'u' ? Number.parseInt(literal.slice(at + 2, at + 6), 16) : -1);
+  while (index < end) {
+    const ch = literal[index];
+    if (ch !== '\\') {
+      out += ch;
+      index++;
+      continue;
+    }
+    const escaped = literal[index + 1];
+    if (escaped !== 'u') {
+      out += ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[escaped] ?? escaped;
+      index += 2;
+      continue;
+    }
+    const unit = hexAt(index);
+    index += 6;
+    if (unit >= 0xd800 && unit <= 0xdfff) {
+      const low = hexAt(index);
+      if (unit < 0xdc00 && low >= 0xdc00 && low <= 0xdfff) {
+        out += String.fromCharCode(unit, low);
+        index += 6;
+      } else {
+        out += '\ufffd';
+      }
+      continue;
+    }
+    out += String.fromCharCode(unit);
+  }
+  return out;
+}
+
+/**
+ * Scans `text` from `start` (a `[`) as one JSON document, the way json.Unmarshal into []any does:
+ * undefined when Go refuses it (a syntax error, trailing text, nesting deeper than Go allows, or a
+ * number too large for float64), else the top-level elements in order.
+ */
+function scanGoJsonArray(text: string, start: number): JsonArrayElement[] | undefined {
+  const elements: JsonArrayElement[] = [];
+  const containers: number[] = [];
+  const arrayOpen = 0x5b;
+  const objectOpen = 0x7b;
+  let numberOverflow = false;
+  let index = start;
+  let expecting: 'value' | 'key' | 'after' = 'value';
+  const skipSpace = () => {
+    while (index < text.length && isJsonSpace(text.charCodeAt(index))) index++;
+  };
+  for (;;) {
+    skipSpace();
+    if (expecting === 'after') {
+      if (containers.length === 0) return index === text.length && !numberOverflow ? elements : undefined;
+      const open = containers[containers.length - 1];
+      const code = text.charCodeAt(index);
+      if (code === 0x2c) {
+        index++;
+        expecting = open === objectOpen ? 'key' : 'value';
+      } else if (code === (open === arrayOpen ? 0x5d : 0x7d)) {
+        index++;
+        containers.pop();
+      } else {
+        return undefined;
+      }
+      continue;
+    }
+    if (expecting === 'key') {
+      if (text.charCodeAt(index) !== 0x22) return undefined;
+      index = scanJsonString(text, index);
+      if (index < 0) return undefined;
+      skipSpace();
+      if (text.charCodeAt(index) !== 0x3a) return undefined;
+      index++;
+      expecting = 'value';
+      continue;
+    }
+    const valueStart = index;
+    const topLevel = containers.length === 1;
+    const code = text.charCodeAt(index);
+    if (code === arrayOpen || code === objectOpen) {
+      containers.push(code);
+      if (containers.length > maxJsonDepth) return undefined;
+      if (topLevel) elements.push({ offset: valueStart });
+      index++;
+      skipSpace();
+      if (text.charCodeAt(index) === (code === arrayOpen ? 0x5d : 0x7d)) {
+        index++;
+        containers.pop();
+        expecting = 'after';
+      } else {
+        expecting = code === arrayOpen ? 'value' : 'key';
+      }
+      continue;
+    }
+    if (code === 0x22) {
+      index = scanJsonString(text, valueStart);
+      if (index < 0) return undefined;
+      if (topLevel) elements.push({ text: decodeJsonString(text.slice(valueStart, index)), offset: valueStart });
+    } else if (code === 0x2d || isDigitCode(code)) {
+      index = scanJsonNumber(text, valueStart);
+      if (index < 0) return undefined;
+      // Go decodes numbers into float64 and fails on overflow, which makes the whole text "not JSON".
+      if (!Number.isFinite(Number(text.slice(valueStart, index)))) numberOverflow = true;
+      if (topLevel) elements.push({ offset: valueStart });
+    } else {
+      const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, valueStart));
+      if (literal === undefined) return undefined;
+      index += literal.length;
+      if (topLevel) elements.push({ offset: valueStart });
+    }
+    expecting = 'after';
   }
 }

@@ -1,229 +1,257 @@
-// The Dockerfile parser: text → parse tree, with BuildKit's rules (parser.go): directives at the top,
-// comments, line continuations with the escape character (comment and blank lines inside them
-// skipped), CRLF, a BOM, heredoc bodies — and every node's line and column.
+// The Dockerfile parser: text → parse tree with BuildKit's rules (parser.go): directives at the top,
+// comments, continuation lines (comment and blank lines inside skipped), CRLF, a BOM, BuildKit's
+// 64 KiB line limit, heredoc bodies — and the line and column of every node, flag and error.
 import type { DockerfileAst, FlagNode, Heredoc, InstructionNode, ParseWarning, Position } from './ast.js';
-import { DirectiveScanner, escapeTokenOf } from './directives.js';
+import { goQuote } from './go-quote.js';
+import { DirectiveError, DirectiveScanner, escapeTokenOf } from './directives.js';
 import { syntaxErrorAt } from './errors.js';
-import { heredocsOfLine } from './heredoc.js';
-import { isGoSpace } from '../expand/lex.js';
-import { LineParseError, parseCommand, type ParsedCommand } from './line-parsers.js';
-
-/** Physical lines with their endings, as bufio.Scanner with BuildKit's scanLines gives them. */
-function physicalLines(text: string): string[] {
-  const lines: string[] = [];
-  let start = 0;
-  for (;;) {
-    const newline = text.indexOf('\n', start);
-    if (newline < 0) {
-      if (start < text.length) lines.push(text.slice(start));
-      return lines;
-    }
-    lines.push(text.slice(start, newline + 1));
-    start = newline + 1;
-  }
-}
-
-const trimNewline = (line: string) => line.replace(/[\r\n]+$/u, '');
-const trimLeadingSpace = (line: string) => {
-  const chars = [...line];
-  let i = 0;
-  while (i < chars.length && isGoSpace(chars[i])) i++;
-  return chars.slice(i).join('');
-};
-const isComment = (line: string) => trimLeadingSpace(line).startsWith('#');
-const isEmptyContinuationLine = (line: string) => trimLeadingSpace(trimNewline(line)).length === 0;
-
-function continuationPattern(escapeToken: string): RegExp {
-  const e = escapeToken === '\\' ? '\\\\' : escapeToken;
-  return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`, 'u');
-}
-
-/** Where each piece of a logical line came from, to turn offsets back into line and column. */
-interface Segment {
-  offset: number;
-  line: number;
-  column: number;
-}
-
-function positionAt(segments: readonly Segment[], offset: number): Position {
-  let segment = segments[0];
-  for (const candidate of segments) if (candidate.offset <= offset) segment = candidate;
-  return { line: segment.line, column: segment.column + (offset - segment.offset) };
-}
+import { HeredocError, heredocsOfLine, readHeredocBody, trimLineEnding, type LineSource, type SourceLine } from './heredoc.js';
+import { goToLower, goTrimSpace, leadingGoSpace, LineParseError, parseCommandLine, type CommandLine, type EscapeToken } from './line-parsers.js';
 
 export interface ParseOptions {
   /** File name used in messages (default `Dockerfile`). */
   file?: string;
 }
 
-/** Parses Dockerfile text. Throws DockerfileSyntaxError (and nothing else) on bad input. */
+/** bufio.MaxScanTokenSize: BuildKit's scanner refuses a line (with its newline) longer than this many bytes. */
+const maxLineBytes = 64 * 1024;
+
+const lineTooLongMessage = `dockerfile line greater than max allowed size of ${maxLineBytes - 1}`;
+
+/**
+ * The file's physical lines as BuildKit's bufio.Scanner gives them: each with its `\n`, and none
+ * from the first line longer than the scanner's buffer on (BuildKit then stops reading).
+ */
+class PhysicalLines implements LineSource {
+  private offset = 0;
+  private count = 0;
+  /** Number of the line that was too long to read, if one was. */
+  tooLongLine?: number;
+
+  constructor(
+    private readonly text: string,
+    /** Bytes of a BOM removed from the first line, which still counted against the limit. */
+    private readonly firstLineExtraBytes: number,
+  ) {}
+
+  /** How many lines were read. */
+  get linesRead(): number {
+    return this.count;
+  }
+
+  next(): SourceLine | undefined {
+    if (this.tooLongLine !== undefined || this.offset >= this.text.length) return undefined;
+    const newline = this.text.indexOf('\n', this.offset);
+    const end = newline < 0 ? this.text.length : newline + 1;
+    const text = this.text.slice(this.offset, end);
+    // Quick check before counting bytes: a UTF-8 character has at most 3 bytes per UTF-16 unit.
+    if (text.length * 3 + 3 >= maxLineBytes) {
+      const bytes = Buffer.byteLength(text, 'utf8') + (this.count === 0 ? this.firstLineExtraBytes : 0);
+      // Without a newline the scanner needs one byte of room more to see the end of the file.
+      if (newline < 0 ? bytes >= maxLineBytes : bytes > maxLineBytes) {
+        this.tooLongLine = this.count + 1;
+        return undefined;
+      }
+    }
+    this.offset = end;
+    this.count++;
+    return { text, number: this.count };
+  }
+}
+
+/** A comment line: `#` is its first non-space character. */
+function isComment(text: string): boolean {
+  return text.charCodeAt(leadingGoSpace(text)) === 0x23;
+}
+
+/**
+ * BuildKit's trimContinuationCharacter: an escape character at the end of the line (before blanks),
+ * not itself escaped, continues the line; it and the blanks are removed.
+ */
+function trimContinuation(line: string, escapeToken: EscapeToken): { text: string; continues: boolean } {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  if (end === 0 || line[end - 1] !== escapeToken) return { text: line, continues: false };
+  if (end === 1) return { text: '', continues: true };
+  if (line[end - 2] === escapeToken) return { text: line, continues: false };
+  return { text: line.slice(0, end - 1), continues: true };
+}
+
+/** Where a piece of a logical line came from, to turn offsets back into lines and columns. */
+interface Segment {
+  offset: number;
+  line: number;
+  column: number;
+}
+
+function positionIn(segments: readonly Segment[], offset: number): Position {
+  let low = 0;
+  let high = segments.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (segments[middle].offset <= offset) low = middle;
+    else high = middle - 1;
+  }
+  const segment = segments[low];
+  return { line: segment.line, column: segment.column + (offset - segment.offset) };
+}
+
+/** The parse tree of one logical line (and its child, for ONBUILD). */
+function toNode(command: CommandLine, segments: readonly Segment[], comments: string[], end: Position): InstructionNode {
+  const child = command.child ? toNode(command.child, segments, [], end) : undefined;
+  const flags: FlagNode[] = command.flags.map((flag) => ({ text: flag.text, position: positionIn(segments, flag.offset) }));
+  return {
+    keyword: goToLower(command.keyword),
+    keywordText: command.keyword,
+    flags,
+    args: command.args,
+    json: command.json,
+    heredocs: [],
+    ...(child ? { child } : {}),
+    original: command.original,
+    comments,
+    range: { start: positionIn(segments, command.keywordOffset), end },
+    argsPosition: positionIn(segments, command.argsOffset),
+  };
+}
+
+/** BuildKit's canContainHeredoc: RUN, COPY and ADD not in JSON form, also as ONBUILD's trigger. */
+function canContainHeredoc(command: CommandLine): boolean {
+  const target = goToLower(command.keyword) === 'onbuild' && command.child ? command.child : command;
+  return ['add', 'copy', 'run'].includes(goToLower(target.keyword)) && !target.json;
+}
+
+/** Go's `strings.TrimSpace(string(line[1:]))` for a comment line: BuildKit drops the first byte, not the `#`. */
+function commentText(line: string): string {
+  const first = line.codePointAt(0) ?? 0;
+  const firstLength = first > 0xffff ? 2 : 1;
+  const brokenBytes = Buffer.byteLength(String.fromCodePoint(first), 'utf8') - 1;
+  return goTrimSpace('\ufffd'.repeat(brokenBytes) + line.slice(firstLength)).text;
+}
+
+/** Lone surrogates cannot come from UTF-8; they become U+FFFD, as decoding would have made them. */
+function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+/** Parses Dockerfile text. Throws DockerfileSyntaxError, and nothing else, on text BuildKit's parser refuses. */
 export function parseDockerfile(source: string, options: ParseOptions = {}): DockerfileAst {
   const file = options.file ?? 'Dockerfile';
-  const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
+  const hasBom = source.startsWith('\ufeff');
+  const text = wellFormed(hasBom ? source.slice(1) : source);
   const where = { file, source: text };
+  // What `docker build` says before its parser sees the file.
   if (source.length === 0) throw syntaxErrorAt(where, { line: 1, column: 1 }, 'the Dockerfile cannot be empty');
-  const lines = physicalLines(text);
-  const scanner = new DirectiveScanner();
-  let escapeToken: '\\' | '`' = '\\';
-  let continuation = continuationPattern(escapeToken);
+  const lines = new PhysicalLines(text, hasBom ? 3 : 0);
+  const directiveScanner = new DirectiveScanner();
   const directives: DockerfileAst['directives'] = [];
   const instructions: InstructionNode[] = [];
   const warnings: ParseWarning[] = [];
+  let escapeToken: EscapeToken = '\\';
   let comments: string[] = [];
-  let index = 0;
 
-  /** BuildKit's processLine: trims, watches for directives, drops comments. */
-  const processLine = (raw: string, lineNumber: number, stripLeft: boolean): { token: string; directive: boolean } => {
-    let token = trimNewline(raw);
-    if (stripLeft) token = trimLeadingSpace(token);
-    let found;
+  /** BuildKit's processLine: the line without its ending (and leading blanks), directives noted, comments emptied. */
+  const processLine = (line: SourceLine, stripLeadingSpace: boolean): { token: string; directive: boolean } => {
+    let token = trimLineEnding(line.text);
+    const lead = stripLeadingSpace ? leadingGoSpace(token) : 0;
+    token = token.slice(lead);
     try {
-      found = scanner.scan(token);
-    } catch (error) {
-      throw syntaxErrorAt(where, { line: lineNumber, column: 1 }, (error as Error).message);
-    }
-    if (found) {
-      if (found.name === 'escape') {
-        try {
-          escapeToken = escapeTokenOf(found.value);
-        } catch (error) {
-          throw syntaxErrorAt(where, { line: lineNumber, column: 1 }, (error as Error).message);
-        }
-        continuation = continuationPattern(escapeToken);
+      const directive = directiveScanner.scan(token);
+      if (directive) {
+        const position = { line: line.number, column: lead + 1 };
+        if (directive.name === 'escape') escapeToken = escapeTokenOfAt(directive.value, line.number, lead + 1 + directive.valueOffset);
+        directives.push({ name: directive.name, value: directive.value, position });
       }
-      directives.push({ name: found.name, value: found.value, position: { line: lineNumber, column: 1 } });
+      return { token: isComment(token) ? '' : token, directive: directive !== undefined };
+    } catch (error) {
+      if (error instanceof DirectiveError) throw syntaxErrorAt(where, { line: line.number, column: lead + 1 + error.offset }, error.message);
+      throw error;
     }
-    return { token: isComment(token) ? '' : token, directive: found !== undefined };
+  };
+  const escapeTokenOfAt = (value: string, line: number, column: number): EscapeToken => {
+    try {
+      return escapeTokenOf(value);
+    } catch (error) {
+      if (error instanceof DirectiveError) throw syntaxErrorAt(where, { line, column }, error.message);
+      throw error;
+    }
   };
 
-  const trimContinuation = (line: string): { line: string; end: boolean } => {
-    if (continuation.test(line)) return { line: line.replace(continuation, '$1'), end: false };
-    return { line, end: true };
-  };
-
-  while (index < lines.length) {
-    const raw = lines[index];
-    const lineNumber = index + 1;
-    index++;
-    if (isComment(raw)) {
-      const comment = raw.slice(1).trim();
+  for (let first = lines.next(); first !== undefined; first = lines.next()) {
+    if (isComment(first.text)) {
+      const comment = commentText(first.text);
       if (comment === '') comments = [];
       else comments.push(comment);
     }
-    const { token, directive } = processLine(raw, lineNumber, true);
-    if (directive) comments.pop();
-    const startLine = lineNumber;
-    const leading = trimNewline(raw).length - trimLeadingSpace(trimNewline(raw)).length;
-    const first = trimContinuation(token);
-    if (first.end && first.line.length === 0) continue;
-    let logical = first.line;
-    const segments: Segment[] = [{ offset: 0, line: lineNumber, column: leading + 1 }];
-    let endLine = lineNumber;
-    let endColumn = trimNewline(raw).length + 1;
-    let emptyContinuation = false;
-    let ended = first.end;
-    while (!ended && index < lines.length) {
-      const nextRaw = lines[index];
-      const nextNumber = index + 1;
-      index++;
-      const processed = processLine(nextRaw, nextNumber, false);
-      endLine = nextNumber;
-      endColumn = trimNewline(nextRaw).length + 1;
-      if (isComment(nextRaw)) continue;
-      if (isEmptyContinuationLine(processed.token)) {
-        emptyContinuation = true;
+    const processed = processLine(first, true);
+    // A directive is not a comment of the first instruction.
+    if (processed.directive) comments.pop();
+    const firstPiece = trimContinuation(processed.token, escapeToken);
+    if (!firstPiece.continues && firstPiece.text.length === 0) continue;
+
+    const lead = trimLineEnding(first.text).length - processed.token.length;
+    const segments: Segment[] = [{ offset: 0, line: first.number, column: lead + 1 }];
+    let logical = firstPiece.text;
+    let lastLine = first;
+    let continues = firstPiece.continues;
+    let emptyContinuationLine = false;
+    while (continues) {
+      const next = lines.next();
+      if (next === undefined) break;
+      lastLine = next;
+      const { token } = processLine(next, false);
+      if (isComment(next.text)) continue;
+      if (leadingGoSpace(token) === token.length) {
+        emptyContinuationLine = true;
         continue;
       }
-      const next = trimContinuation(processed.token);
-      segments.push({ offset: logical.length, line: nextNumber, column: 1 });
-      logical += next.line;
-      ended = next.end;
+      const piece = trimContinuation(token, escapeToken);
+      segments.push({ offset: logical.length, line: next.number, column: 1 });
+      logical += piece.text;
+      continues = piece.continues;
     }
-    if (emptyContinuation) {
-      warnings.push({ message: `Empty continuation line found in: ${logical}`, position: { line: endLine, column: 1 } });
+    if (emptyContinuationLine) {
+      warnings.push({ message: `Empty continuation line found in: ${logical}`, position: { line: lastLine.number, column: 1 } });
     }
 
-    let command: ParsedCommand;
+    let command: CommandLine;
     try {
-      command = parseCommand(logical, escapeToken);
+      command = parseCommandLine(logical, escapeToken);
     } catch (error) {
-      if (error instanceof LineParseError) throw syntaxErrorAt(where, positionAt(segments, error.offset ?? 0), error.message);
+      if (error instanceof LineParseError) throw syntaxErrorAt(where, positionIn(segments, error.offset), error.message);
       throw error;
     }
-    const node = toNode(command, logical, comments, segments, 0);
+
+    const heredocs: Heredoc[] = [];
     if (canContainHeredoc(command) && logical.includes('<<')) {
       let markers;
       try {
         markers = heredocsOfLine(logical);
       } catch (error) {
-        throw syntaxErrorAt(where, positionAt(segments, logical.indexOf('<<')), (error as Error).message);
+        if (error instanceof HeredocError) throw syntaxErrorAt(where, positionIn(segments, error.offset), error.message);
+        throw error;
       }
-      let searchFrom = 0;
       for (const marker of markers) {
-        const opened = logical.indexOf('<<', searchFrom);
-        searchFrom = opened < 0 ? searchFrom : opened + 2;
-        let content = '';
-        let terminated = false;
-        while (index < lines.length) {
-          const bodyLine = lines[index];
-          index++;
-          endLine = index;
-          endColumn = trimNewline(bodyLine).length + 1;
-          let candidate = trimNewline(bodyLine);
-          if (marker.chomp) candidate = candidate.replace(/^\t+/u, '');
-          if (candidate === marker.name) {
-            terminated = true;
-            break;
-          }
-          content += bodyLine;
+        const body = readHeredocBody(marker, lines);
+        if (!body.terminated) {
+          const opened = positionIn(segments, marker.offset);
+          throw syntaxErrorAt(where, opened, `unterminated heredoc: no line ${goQuote(marker.name)} closes it before the end of the file`);
         }
-        if (!terminated) {
-          throw syntaxErrorAt(where, positionAt(segments, Math.max(0, opened)), `unterminated heredoc: no line ${JSON.stringify(marker.name)} ends the heredoc opened here`);
-        }
-        const heredoc: Heredoc = { name: marker.name, content, expand: marker.expand, chomp: marker.chomp, fileDescriptor: marker.fileDescriptor };
-        node.heredocs.push(heredoc);
+        if (body.lastLine) lastLine = body.lastLine;
+        const { name, expand, chomp, fileDescriptor } = marker;
+        heredocs.push({ name, content: body.content, expand, chomp, fileDescriptor });
       }
     }
-    node.range = { start: node.range.start, end: { line: endLine, column: endColumn } };
-    if (node.child) node.child.range = { start: node.child.range.start, end: node.range.end };
+
+    const end = { line: lastLine.number, column: trimLineEnding(lastLine.text).length + 1 };
+    const node = toNode(command, segments, comments, end);
+    node.heredocs = heredocs;
     instructions.push(node);
     comments = [];
   }
-  if (instructions.length === 0) {
-    throw syntaxErrorAt(where, { line: Math.max(1, lines.length), column: 1 }, 'file with no instructions');
-  }
+
+  // BuildKit's order: no instructions first (also when the first line was too long to read).
+  if (instructions.length === 0) throw syntaxErrorAt(where, { line: Math.max(1, lines.linesRead), column: 1 }, 'file with no instructions');
+  if (lines.tooLongLine !== undefined) throw syntaxErrorAt(where, { line: lines.tooLongLine, column: 1 }, lineTooLongMessage);
   return { file, source: text, directives, escapeToken, instructions, warnings };
-}
-
-/** Heredocs belong to RUN, COPY and ADD in shell form, also under ONBUILD. */
-function canContainHeredoc(command: ParsedCommand): boolean {
-  let target = command;
-  if (command.keyword.toLowerCase() === 'onbuild') {
-    const item = command.chain[0];
-    if (item && 'child' in item) target = item.child;
-  }
-  return ['add', 'copy', 'run'].includes(target.keyword.toLowerCase()) && !target.json;
-}
-
-/** A parsed logical line as a node; `startOffset` is where its keyword is in the line (ONBUILD's trigger is not at 0). */
-function toNode(command: ParsedCommand, original: string, comments: string[], segments: readonly Segment[], startOffset: number): InstructionNode {
-  const flags: FlagNode[] = command.flags.map((flag) => ({ text: flag.text, position: positionAt(segments, flag.offset) }));
-  const childItem = command.chain.find((item): item is { child: ParsedCommand } => 'child' in item);
-  // ONBUILD's trigger starts where ONBUILD's arguments start; its text is the rest of the line.
-  const child = childItem ? toNode(childItem.child, original.slice(command.argsOffset), [], segments, command.argsOffset) : undefined;
-  const args = child ? [child.keywordText, ...child.args] : command.chain.map((item) => ('value' in item ? item.value : ''));
-  const start = positionAt(segments, startOffset);
-  return {
-    keyword: command.keyword.toLowerCase(),
-    keywordText: command.keyword,
-    flags,
-    args,
-    json: command.json,
-    heredocs: [],
-    ...(child ? { child } : {}),
-    original,
-    comments: [...comments],
-    range: { start, end: start },
-    argsPosition: positionAt(segments, command.argsOffset),
-  };
 }

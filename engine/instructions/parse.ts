@@ -46,7 +46,6 @@ interface ParseContext {
 /** Parses every node of the tree and groups the result into meta ARGs and stages. */
 export function parseDefinition(ast: DockerfileAst): DockerfileDefinition {
   const where = { file: ast.file, source: ast.source };
-  if (ast.source.length === 0) throw syntaxErrorAt(where, { line: 1, column: 1 }, 'the Dockerfile cannot be empty');
   const metaArgs: ArgInstruction[] = [];
   const stages: StageDefinition[] = [];
   for (const node of ast.instructions) {

@@ -158,7 +158,7 @@ for (const [name, dockerfile] of rejected) {
 test('errors say what and where', (t) => {
   const heredoc = t.throws(() => parseDockerfile('FROM x\nRUN cat <<EOF\nbody\n'), { instanceOf: DockerfileSyntaxError });
   t.is(heredoc?.location, 'Dockerfile:2:9');
-  t.regex(heredoc?.message ?? '', /unterminated heredoc: no line "EOF" ends the heredoc opened here/);
+  t.regex(heredoc?.message ?? '', /unterminated heredoc: no line "EOF" closes it before the end of the file/);
   t.is(heredoc?.sourceLine, 'RUN cat <<EOF');
   const directive = t.throws(() => parseDockerfile('# syntax=a\n# syntax=b\nFROM x\n', { file: 'build/Dockerfile.prod' }));
   t.is((directive as DockerfileSyntaxError).location, 'build/Dockerfile.prod:2:1');
