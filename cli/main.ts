@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The msbuild command line: argument parsing and dispatch to commands; user errors printed once, no stack.
 import { Command, CommanderError } from 'commander';
-import { collect } from './options.js';
+import { collect, separatePullFlag } from './options.js';
 import { formatUserError, isUserError } from './user-error.js';
 
 const program = new Command();
@@ -36,7 +36,7 @@ program
   .option('--label <key=value>', 'add a label to the image (repeatable)', collect)
   .option('--iidfile <file>', 'write the image ID to a file')
   .option('--network <mode>', 'network for RUN: default, none or host')
-  .option('--pull [policy]', 'pull base images: always (the flag alone), missing (default) or never')
+  .option('--pull [policy]', 'pull base images: always (the flag alone, or true), missing (default, or false) or never')
   .option('--no-cache', 'do not use the cache')
   .option('--no-cache-filter <stages>', 'do not use the cache for these stages (comma separated)')
   .option('--cache-dir <dir>', 'cache index directory (default: $XDG_CACHE_HOME/msbuild)')
@@ -157,7 +157,7 @@ process.on('beforeExit', () => {
 });
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(separatePullFlag(process.argv));
   settled = true;
 } catch (error) {
   settled = true;

@@ -24,15 +24,31 @@ export function parseBuildArgs(values: readonly string[] = []): Map<string, stri
   return args;
 }
 
-/** `--label K=V` pairs. */
+/** `--label K=V` pairs; a bare `K` is an empty label, as docker build takes it. */
 export function parseLabels(values: readonly string[] = []): Map<string, string> {
   const labels = new Map<string, string>();
   for (const value of values) {
     const equals = value.indexOf('=');
-    if (equals <= 0) throw new UsageError(`invalid --label ${JSON.stringify(value)}: expected KEY=VALUE`);
-    labels.set(value.slice(0, equals), value.slice(equals + 1));
+    if (equals === 0) throw new UsageError(`invalid --label ${JSON.stringify(value)}: the key is empty`);
+    if (equals < 0) labels.set(value, '');
+    else labels.set(value.slice(0, equals), value.slice(equals + 1));
   }
   return labels;
+}
+
+const pullValues = new Set(['always', 'missing', 'never', 'true', 'false']);
+
+/**
+ * `--pull` is docker build's boolean flag, and msbuild also takes a policy after it. A word after it
+ * that is no policy (`--pull .`) is the next argument, not the flag's value: it becomes `--pull=always`.
+ */
+export function separatePullFlag(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((arg, index) => {
+    const next = argv[index + 1];
+    const beforeEnd = end < 0 || index < end;
+    return arg === '--pull' && beforeEnd && next !== undefined && !pullValues.has(next) && !next.startsWith('-') ? '--pull=always' : arg;
+  });
 }
 
 export interface DockerfileInput {

@@ -2,7 +2,7 @@
 // the step cache, and leaves the target image in the daemon. The Build class owns every resource a
 // build takes (containers, temp files) and releases them on success, failure and interruption.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
@@ -10,9 +10,9 @@ import { BuildError, OutputTail, type FailedStep } from './build-error.js';
 import { explainMiss } from './cache/explain.js';
 import type { FileDigestMemo } from './cache/content-digest.js';
 import { baseKey, digestOf, stepKey } from './cache/key.js';
-import { CacheStore, defaultCacheDir, writeFileAtomic, type CacheEntry, type StepInputsRecord } from './cache/store.js';
+import { CacheStore, defaultCacheDir, type CacheEntry, type StepInputsRecord } from './cache/store.js';
 import { exportCache, importCache } from './cache/transfer.js';
-import { exportImage, type OutputSpec } from './export/exporters.js';
+import { manifestDigestOf, prepareOutput, type OutputSpec, type PreparedOutput } from './export/exporters.js';
 import { loadIgnoreRules } from './context/ignore.js';
 import { ChownError } from './copy/chown.js';
 import { CopyDestinationError } from './copy/layout.js';
@@ -24,7 +24,7 @@ import { checkDaemon, connectDocker, daemonMessage } from './docker/daemon.js';
 import { CommandFailedError, runNetworkMode, type ResourceLimits } from './docker/executor.js';
 import { ImageCatalog } from './docker/catalog.js';
 import { NetworkSandboxes } from './docker/network-sandbox.js';
-import { readImageConfig, tagImage } from './docker/images.js';
+import { readImageConfig, tagImage, tagProblem } from './docker/images.js';
 import { sourceLineAt } from './dockerfile/errors.js';
 import { parseDockerfile } from './dockerfile/parser.js';
 import type { BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
@@ -94,6 +94,21 @@ const memoLimit = 200_000;
 function newest<K, V>(map: ReadonlyMap<K, V>, limit: number): Array<[K, V]> {
   const entries = [...map];
   return entries.length > limit ? entries.slice(entries.length - limit) : entries;
+}
+
+/**
+ * A file the user asked for (`--iidfile`, `--metadata-file`), written atomically into an existing
+ * directory (as docker build does, none is created); failures are BuildErrors.
+ */
+async function writeUserFile(flag: string, path: string, data: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new BuildError(`cannot write ${flag} ${path}: ${(error as Error).message}`);
+  }
 }
 
 export interface BuildResult {
@@ -203,7 +218,18 @@ export class Build {
     }
   }
 
+  /** What is checked before any work: the tags, and no image ID file of an earlier build left. */
+  private async checkRequest(): Promise<void> {
+    for (const tag of this.options.tags ?? []) {
+      const problem = tagProblem(tag);
+      if (problem) throw new BuildError(`invalid tag ${JSON.stringify(tag)}: ${problem}`);
+    }
+    // As docker build does: a failed build must not leave the image ID of an earlier one.
+    if (this.options.iidfile) await rm(this.options.iidfile, { force: true });
+  }
+
   private async executeInner(): Promise<BuildResult> {
+    await this.checkRequest();
     // The first answer of the daemon takes a new connection (~20 ms): read the Dockerfile meanwhile.
     const daemonAnswer = checkDaemon(this.docker);
     const dockerfileText = this.options.dockerfileText !== undefined ? Promise.resolve(this.options.dockerfileText) : this.readDockerfile();
@@ -225,7 +251,8 @@ export class Build {
       target: this.options.target,
       buildArgs: toMap(this.options.buildArgs),
       platform: this.options.platform,
-      resolveBaseImage: async (ref) => (await this.baseImage(ref, pull)).config,
+      // An image that cannot be had fails its FROM step when the stage starts, so the error names it.
+      resolveBaseImage: async (ref) => (await this.baseImage(ref, pull).catch(() => undefined))?.config,
     });
     for (const arg of this.plan.unusedBuildArgs) {
       this.emit({ type: 'warning', time: Date.now(), message: `build arg ${arg} was given but no stage declares it (ARG ${arg})` });
@@ -477,7 +504,13 @@ export class Build {
     if (fromImage) {
       const ref = this.stepRef(stage, undefined, ++index, total);
       this.emit({ type: 'step-start', time: Date.now(), step: ref });
-      current = await this.startState(stage, scheduler);
+      try {
+        current = await this.startState(stage, scheduler);
+      } catch (error) {
+        const failure = this.stepError(error, ref, new OutputTail(20));
+        this.emit({ type: 'step-error', time: Date.now(), stepId: ref.id, message: failure instanceof BuildError ? failure.reason : String(failure), cancelled: false });
+        throw failure;
+      }
       this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds: (Date.now() - stageStart) / 1000, layerSize: 0 });
       this.timings.set(ref.id, { start: stageStart, end: Date.now(), deps: [] });
     } else {
@@ -486,6 +519,10 @@ export class Build {
     const prefetches = this.prefetchCopies(stage, scheduler);
     try {
       return await this.runSteps(stage, scheduler, current, prefetches, fromImage, index, total);
+    } catch (error) {
+      // Cancel the rest now: the prefetches below may be waiting for a stage that is still running.
+      scheduler.cancel(error);
+      throw error;
     } finally {
       // Fetched files a failed or cached stage never used.
       await Promise.all([...prefetches.values()].map((p) => p.then((prepared) => prepared?.dispose(), () => undefined)));
@@ -770,7 +807,8 @@ export class Build {
   /** The error for a step that failed: named after the step, with its last output lines. */
   private stepError(error: unknown, ref: StepRef, tail: OutputTail): Error {
     const step = this.failedStep(ref);
-    if (error instanceof BuildError) return error;
+    // An error raised outside the step (a base image that cannot be found) still names the step.
+    if (error instanceof BuildError) return error.step ? error : new BuildError(error.reason, step, error.outputTail, error.exitCode);
     if (error instanceof CommandFailedError) {
       return new BuildError(`process "${error.argv.join(' ')}" did not complete successfully: exit code ${error.exitCode}`, step, tail.tail, error.exitCode);
     }
@@ -791,21 +829,31 @@ export class Build {
     }
     const imageId = state.imageId as string;
     const tags = this.options.tags ?? [];
-    for (const tag of tags) await tagImage(this.docker, imageId, tag);
-    if (this.options.iidfile) await writeFile(this.options.iidfile, imageId);
-    let manifestDigest: string | undefined;
-    for (const output of this.options.outputs ?? []) {
-      const exported = await exportImage(this.docker, imageId, output, tags);
-      manifestDigest ??= exported.manifestDigest;
+    // Outputs are written before the tags move and put in place together: a failed build leaves none.
+    const outputs: PreparedOutput[] = [];
+    try {
+      for (const output of this.options.outputs ?? []) outputs.push(await prepareOutput(this.docker, imageId, output, tags));
+      for (const tag of tags) {
+        await tagImage(this.docker, imageId, tag).catch((error: unknown) => {
+          throw new BuildError(`cannot tag the image as ${tag}: ${daemonMessage(error)}`);
+        });
+      }
+      for (const output of outputs) await output.commit();
+    } catch (error) {
+      await Promise.all(outputs.map((output) => output.discard()));
+      throw error;
     }
+    if (this.options.iidfile) await writeUserFile('--iidfile', this.options.iidfile, imageId);
+    let manifestDigest = outputs.find((output) => output.manifestDigest !== undefined)?.manifestDigest;
     if (this.options.metadataFile) {
+      manifestDigest ??= await manifestDigestOf(this.docker, imageId);
       const metadata = {
         'containerimage.config.digest': imageId,
         ...(manifestDigest ? { 'containerimage.digest': manifestDigest } : {}),
         ...(tags.length > 0 ? { 'image.name': tags.join(',') } : {}),
         'msbuild.build.id': this.id,
       };
-      await writeFileAtomic(this.options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+      await writeUserFile('--metadata-file', this.options.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
     }
     const imageSize = await this.catalog.size(imageId);
     const summary: BuildSummary = {

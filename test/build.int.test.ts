@@ -87,6 +87,15 @@ test('COPY --from an unknown stage (with pulling off) says it is neither a stage
   const error = await t.throwsAsync(run());
   t.regex(error?.message ?? '', /"buidl"/);
   t.regex(error?.message ?? '', /build/);
+  t.is((error as BuildError).step?.label, '[stage-1 2/2] COPY --from=buidl /x /x', 'the error names the step');
+  t.is((error as BuildError).step?.line, 4);
+});
+
+test('FROM an unknown image (with pulling off) names the FROM step', async (t) => {
+  const { run } = await buildIn({ Dockerfile: 'FROM busybox\nRUN true\nFROM nosuchimage-msbuild:1 AS final\nRUN true\n' });
+  const error = await t.throwsAsync(run(), { instanceOf: BuildError });
+  t.is(error?.step?.label, '[final 1/2] FROM nosuchimage-msbuild:1');
+  t.is(error?.step?.line, 3);
 });
 
 test('an unknown --chown user is an error naming the user', async (t) => {
@@ -135,4 +144,17 @@ test('a rebuild with nothing changed runs no step and gives the same image', asy
   t.is(second.imageId, first.imageId);
   t.is(second.summary.stepsRun, 0);
   t.is(second.summary.stepsCached, 2);
+});
+
+test('a failing step cancels a stage that a later COPY --from of the failing stage waits for', async (t) => {
+  const { run, events } = await buildIn({
+    Dockerfile: 'FROM busybox AS other\nRUN sleep 30\nFROM busybox\nRUN exit 3\nCOPY --from=other /bin/true /t\n',
+  });
+  const started = Date.now();
+  const error = await t.throwsAsync(run(), { instanceOf: BuildError });
+  t.regex(error?.message ?? '', /RUN exit 3/);
+  t.true(Date.now() - started < 20_000, `the sleeping stage was cancelled (${Date.now() - started} ms)`);
+  const sleeping = events.find((e) => e.type === 'step-start' && e.step.name === 'RUN sleep 30');
+  const sleepId = sleeping?.type === 'step-start' ? sleeping.step.id : '';
+  t.true(events.some((e) => e.type === 'step-error' && e.stepId === sleepId && e.cancelled), 'RUN sleep 30 is reported cancelled');
 });

@@ -43,8 +43,8 @@ export interface BuildCommandOptions {
 }
 
 function pullPolicy(value: string | boolean | undefined): PullPolicy {
-  if (value === undefined || value === false) return 'missing';
-  if (value === true) return 'always';
+  if (value === undefined || value === false || value === 'false') return 'missing';
+  if (value === true || value === 'true') return 'always';
   if (value === 'always' || value === 'missing' || value === 'never') return value;
   throw new UsageError(`invalid --pull ${JSON.stringify(value)}: use always, missing or never`);
 }

@@ -172,6 +172,8 @@ export class BuildContainer {
       await this.container.start().catch((error: unknown) => {
         throw new ContainerStartError(daemonMessage(error));
       });
+      // An abort while the start was on its way found nothing running to kill: kill it now.
+      if (signal?.aborted) onAbort();
       // If the daemon dies, `wait` may never answer; the output stream ends either way, and then
       // the daemon is asked directly (which fails at once when it is gone).
       const waited = this.container.wait() as Promise<{ StatusCode: number }>;

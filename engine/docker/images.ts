@@ -43,6 +43,32 @@ export function splitReference(reference: string): { repo: string; tag: string }
   return { repo: reference, tag: 'latest' };
 }
 
+// The reference grammar of distribution/reference, which the daemon applies to tags.
+const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const domainPattern = new RegExp(`^${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?$`);
+const pathComponentPattern = /^[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*$/;
+const tagPattern = /^[\w][\w.-]{0,127}$/;
+
+/** Why `reference` cannot be a tag (`docker build -t` refuses it before building), or undefined. */
+export function tagProblem(reference: string): string | undefined {
+  if (reference.includes('@')) return 'a tag cannot contain a digest';
+  const { repo, tag } = splitReference(reference);
+  if (reference.lastIndexOf(':') > reference.lastIndexOf('/') && !tagPattern.test(tag)) return 'invalid reference format';
+  if (repo.length > 255) return 'repository name must not be more than 255 characters';
+  const components = repo.split('/');
+  // As in the grammar: a first component with a dot, a port or `localhost` names a registry.
+  const first = components[0];
+  if (components.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    if (!domainPattern.test(first)) return 'invalid reference format';
+    components.shift();
+  }
+  for (const component of components) {
+    if (pathComponentPattern.test(component)) continue;
+    return pathComponentPattern.test(component.toLowerCase()) ? 'repository name must be lowercase' : 'invalid reference format';
+  }
+  return undefined;
+}
+
 export async function tagImage(docker: Docker, id: string, reference: string): Promise<void> {
   const { repo, tag } = splitReference(reference);
   await docker.getImage(id).tag({ repo, tag });

@@ -1,6 +1,7 @@
 // Build outputs besides the daemon: the image filesystem as a directory or a tar, an OCI image-layout
-// tarball, a `docker save` archive. Every output is written to a temporary name and renamed into
-// place, so a failed export leaves nothing half-written at the destination.
+// tarball, a `docker save` archive. Every output is first written to a temporary name beside its
+// destination and renamed into place only when all of a build's outputs are written, so a failed
+// build leaves no output, whole or partial.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat as hostLstat, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
@@ -49,18 +50,40 @@ function temporaryBeside(dest: string): string {
   return join(dirname(resolve(dest)), `.${randomBytes(6).toString('hex')}.msbuild-partial`);
 }
 
-/** Writes to a temporary file beside `dest`, then renames it; removes the temporary file on failure. */
-async function atomically(dest: string, write: (temporary: string) => Promise<void>): Promise<void> {
-  await mkdir(dirname(resolve(dest)), { recursive: true });
-  const temporary = temporaryBeside(dest);
+/** An output written to its temporary name: `commit` moves it into place, `discard` removes it. */
+export interface PreparedOutput {
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+  /** The OCI manifest digest, when an OCI layout was written. */
+  manifestDigest?: string;
+}
+
+const describe = (spec: OutputSpec) => (spec.type === 'docker' ? 'type=docker' : `type=${spec.type},dest=${spec.dest}`);
+
+/** Writes to a temporary name beside `dest` (removed again when writing fails). */
+async function prepareBeside(spec: OutputSpec & { dest: string }, write: (temporary: string) => Promise<void>): Promise<PreparedOutput> {
+  const dest = resolve(spec.dest);
+  let temporary = '';
   try {
+    await mkdir(dirname(dest), { recursive: true });
+    temporary = temporaryBeside(dest);
     await write(temporary);
-    await rm(dest, { recursive: true, force: true });
-    await rename(temporary, dest);
   } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
+    if (temporary !== '') await rm(temporary, { recursive: true, force: true });
+    throw new OutputError(`cannot write output ${describe(spec)}: ${(error as Error).message}`);
   }
+  return {
+    commit: async () => {
+      try {
+        await rm(dest, { recursive: true, force: true });
+        await rename(temporary, dest);
+      } catch (error) {
+        await rm(temporary, { recursive: true, force: true });
+        throw new OutputError(`cannot write output ${describe(spec)}: ${(error as Error).message}`);
+      }
+    },
+    discard: () => rm(temporary, { recursive: true, force: true }),
+  };
 }
 
 async function tarDirectory(dir: string, file: string): Promise<void> {
@@ -102,10 +125,11 @@ function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-async function writeOciLayout(saved: SavedImage, file: string, tags: readonly string[]): Promise<{ manifestDigest: string }> {
+/** The image's OCI manifest (uncompressed layers, as `docker save` gives them) and its digest. */
+function ociManifest(saved: SavedImage): { bytes: Buffer; digest: string; config: { digest: string } } {
   const layerMediaType = 'application/vnd.oci.image.layer.v1.tar';
   const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(saved.configBytes), size: saved.configBytes.length };
-  const manifest = Buffer.from(
+  const bytes = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -113,7 +137,11 @@ async function writeOciLayout(saved: SavedImage, file: string, tags: readonly st
       layers: saved.layers.map((layer) => ({ mediaType: layerMediaType, digest: layer.diffId, size: layer.size })),
     }),
   );
-  const manifestDigest = sha256(manifest);
+  return { bytes, digest: sha256(bytes), config };
+}
+
+async function writeOciLayout(saved: SavedImage, file: string, tags: readonly string[]): Promise<{ manifestDigest: string }> {
+  const { bytes: manifest, digest: manifestDigest, config } = ociManifest(saved);
   const index = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -150,39 +178,77 @@ async function writeOciLayout(saved: SavedImage, file: string, tags: readonly st
   return { manifestDigest };
 }
 
-export interface ExportResult {
-  /** The OCI manifest digest, when an OCI layout was written. */
-  manifestDigest?: string;
+/**
+ * `docker save` of the image by ID with `tags` as its RepoTags, as `docker save TAG...` writes them:
+ * the archive is made before the daemon has the tags (a failed build must not move them).
+ */
+async function writeDockerArchive(docker: Docker, imageId: string, tags: readonly string[], file: string): Promise<void> {
+  const saved = (await docker.getImage(imageId).get()) as unknown as Readable;
+  const extract = tarStream.extract();
+  const pack = tarStream.pack();
+  const written = pipeline(pack as unknown as Readable, createWriteStream(file));
+  extract.on('entry', (header, entry, next) => {
+    const body = entry as unknown as Readable;
+    if (header.name !== 'manifest.json') {
+      pipeline(body, pack.entry(header, next) as unknown as NodeJS.WritableStream).catch(next);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    body.on('error', next);
+    body.on('end', () => {
+      const manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ RepoTags: string[] | null }>;
+      for (const image of manifest) image.RepoTags = tags.length > 0 ? tags.map(normalizedTag) : null;
+      const data = Buffer.from(JSON.stringify(manifest));
+      pack.entry({ ...header, size: data.length }, data, next);
+    });
+  });
+  await Promise.all([pipeline(saved, extract).then(() => pack.finalize()), written]);
 }
 
-/** Writes the image `imageId` as `spec` says. `docker` needs nothing (the image is in the daemon). */
-export async function exportImage(docker: Docker, imageId: string, spec: OutputSpec, tags: readonly string[]): Promise<ExportResult> {
-  if (spec.type === 'docker') return {};
-  if (spec.type === 'docker-archive') {
-    await atomically(spec.dest, async (temporary) => {
-      const stream = (await docker.getImage(imageId).get()) as unknown as Readable;
-      await pipeline(stream, createWriteStream(temporary));
-    });
-    return {};
-  }
+/** `name` → `name:latest`, as the daemon lists a tag given without one. */
+function normalizedTag(tag: string): string {
+  return tag.lastIndexOf(':') > tag.lastIndexOf('/') ? tag : `${tag}:latest`;
+}
+
+/** The OCI manifest digest of an image, as the `oci` output writes its manifest. */
+export async function manifestDigestOf(docker: Docker, imageId: string): Promise<string> {
   const saved = await SavedImage.read(docker, imageId);
+  try {
+    return ociManifest(saved).digest;
+  } finally {
+    await saved.dispose();
+  }
+}
+
+/**
+ * Writes the image `imageId` as `spec` says, to a temporary name; nothing reaches the destination
+ * until `commit`. `docker` needs nothing (the image is in the daemon).
+ */
+export async function prepareOutput(docker: Docker, imageId: string, spec: OutputSpec, tags: readonly string[]): Promise<PreparedOutput> {
+  if (spec.type === 'docker') return { commit: async () => undefined, discard: async () => undefined };
+  if (spec.type === 'docker-archive') return prepareBeside(spec, (temporary) => writeDockerArchive(docker, imageId, tags, temporary));
+  let saved: SavedImage;
+  try {
+    saved = await SavedImage.read(docker, imageId);
+  } catch (error) {
+    throw new OutputError(`cannot write output ${describe(spec)}: ${(error as Error).message}`);
+  }
   try {
     if (spec.type === 'oci') {
       let manifestDigest = '';
-      await atomically(spec.dest, async (temporary) => {
+      const prepared = await prepareBeside(spec, async (temporary) => {
         manifestDigest = (await writeOciLayout(saved, temporary, tags)).manifestDigest;
       });
-      return { manifestDigest };
+      return { ...prepared, manifestDigest };
     }
     const layers = saved.layers.map((l) => l.path);
-    if (spec.type === 'local') {
-      await atomically(spec.dest, (temporary) => flattenLayers(layers, temporary));
-      return {};
-    }
+    if (spec.type === 'local') return await prepareBeside(spec, (temporary) => flattenLayers(layers, temporary));
     const root = await mkdtemp(join(saved.dir, 'rootfs-'));
-    await flattenLayers(layers, root);
-    await atomically(spec.dest, (temporary) => tarDirectory(root, temporary));
-    return {};
+    return await prepareBeside(spec, async (temporary) => {
+      await flattenLayers(layers, root);
+      await tarDirectory(root, temporary);
+    });
   } finally {
     await saved.dispose();
   }

@@ -104,9 +104,15 @@ export class Scheduler<StageResult> {
     return entry;
   }
 
-  /** Resolves when stage `index` has finished. */
+  /** Resolves when stage `index` has finished; rejects at once when the build is cancelled. */
   waitForStage(index: number): Promise<StageResult> {
-    return this.stage(index).promise;
+    const stage = this.stage(index).promise;
+    if (this.controller.signal.aborted) return stage.then((result) => result, () => Promise.reject(new CancelledError()));
+    return new Promise<StageResult>((resolve, reject) => {
+      const onAbort = () => reject(new CancelledError());
+      this.controller.signal.addEventListener('abort', onAbort, { once: true });
+      stage.then(resolve, reject).finally(() => this.controller.signal.removeEventListener('abort', onAbort));
+    });
   }
 
   stageDone(index: number, result: StageResult): void {

@@ -3,11 +3,12 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../engine/build.js';
 import { BuildError } from '../../engine/build-error.js';
+import { OutputError } from '../../engine/export/exporters.js';
 import { dockerCli, imageFiles, makeContext, removeDir, removeImages, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
 
 const cleanup: string[] = [];
@@ -86,6 +87,7 @@ test('local, tar, OCI and docker-archive outputs of one build', async (t) => {
   t.true(archive.stdout.includes('manifest.json'));
   const loaded = await runCommand(dockerCli, ['load', '-i', join(out, 'image.docker.tar')]);
   t.is(loaded.code, 0, loaded.stderr);
+  t.regex(loaded.stdout, new RegExp(`Loaded image: ${tag}`), 'the archive carries the build\'s tags, as docker save TAG writes them');
 
   const metadata = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8'));
   t.is(metadata['containerimage.config.digest'], result.imageId);
@@ -96,8 +98,55 @@ test('local, tar, OCI and docker-archive outputs of one build', async (t) => {
 test('a failed build writes no output and leaves nothing half-written', async (t) => {
   const failing = await makeContext({ Dockerfile: 'FROM busybox\nRUN exit 1\n' });
   cleanup.push(failing);
-  const dest = join(out, 'never');
+  const dir = await mkdtemp(join(out, 'failed-'));
+  const dest = join(dir, 'never');
   await t.throwsAsync(build({ context: failing, network: 'none', pull: 'never', cacheDir, outputs: [{ type: 'local', dest }] }), { instanceOf: BuildError });
   t.false(existsSync(dest));
-  t.deepEqual((await readdir(out)).filter((name) => name.includes('partial')), []);
+  t.deepEqual(await readdir(dir), [], 'nothing half-written');
+});
+
+test('the metadata file has the manifest digest without an OCI output; --iidfile of an earlier build is removed first', async (t) => {
+  const tag = `${uniqueName('msbuild-export-meta')}:latest`;
+  tags.push(tag);
+  const metadataFile = join(out, 'meta-only.json');
+  const ociFile = join(out, 'meta-check.oci.tar');
+  const result = await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, metadataFile });
+  const metadata = JSON.parse(await readFile(metadataFile, 'utf8'));
+  await build({ context, network: 'none', pull: 'never', cacheDir, outputs: [{ type: 'oci', dest: ociFile }] });
+  const layout = join(out, 'meta-check');
+  await runCommand('mkdir', ['-p', layout]);
+  await runCommand('tar', ['-xf', ociFile, '-C', layout]);
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+  t.is(metadata['containerimage.config.digest'], result.imageId);
+  t.is(metadata['containerimage.digest'], index.manifests[0].digest, 'the same manifest digest as the OCI output has');
+
+  const failing = await makeContext({ Dockerfile: 'FROM busybox\nRUN exit 1\n' });
+  cleanup.push(failing);
+  const iidfile = join(out, 'stale.iid');
+  await writeFile(iidfile, 'sha256:stale');
+  await t.throwsAsync(build({ context: failing, network: 'none', pull: 'never', cacheDir, iidfile }), { instanceOf: BuildError });
+  t.false(existsSync(iidfile), 'a failed build leaves no image ID behind, as with docker build');
+});
+
+test('when one of several outputs cannot be written, none is, no tag moves, and the error is clear', async (t) => {
+  const tag = `${uniqueName('msbuild-export-atomic')}:latest`;
+  // A directory of its own: the other tests write partial files into `out` while they run.
+  const dir = await mkdtemp(join(out, 'atomic-'));
+  const blocker = join(dir, 'a-file');
+  await writeFile(blocker, 'not a directory\n');
+  const first = join(dir, 'first-of-two');
+  const error = await t.throwsAsync(
+    build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, outputs: [{ type: 'local', dest: first }, { type: 'tar', dest: join(blocker, 'fs.tar') }] }),
+    { instanceOf: OutputError },
+  );
+  t.regex(error?.message ?? '', /cannot write output type=tar,dest=.*a-file\/fs\.tar/);
+  t.false(existsSync(first), 'the output that could be written was not put in place');
+  t.deepEqual(await readdir(dir), ['a-file'], 'no temporary output is left');
+  const inspected = await runCommand(dockerCli, ['image', 'inspect', tag]);
+  t.not(inspected.code, 0, 'the tag was not created');
+});
+
+test('a tag the daemon would refuse is refused before anything is built', async (t) => {
+  const error = await t.throwsAsync(build({ context, tags: ['Bad:Tag'], network: 'none', pull: 'never', cacheDir }), { instanceOf: BuildError });
+  t.is(error?.message, 'invalid tag "Bad:Tag": repository name must be lowercase');
 });
