@@ -1,6 +1,8 @@
 // A failed build, with the step that failed and what the user needs to fix it.
 
 export interface FailedStep {
+  /** The step's ID in progress events (`2.3`). */
+  id: string;
   /** `[build-server 2/3] RUN go build ./cmd/server` */
   label: string;
   file: string;

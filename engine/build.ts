@@ -25,9 +25,9 @@ import { CommandFailedError, runNetworkMode, type ResourceLimits } from './docke
 import { ImageCatalog } from './docker/catalog.js';
 import { NetworkSandboxes } from './docker/network-sandbox.js';
 import { readImageConfig, tagImage, tagProblem } from './docker/images.js';
-import { sourceLineAt } from './dockerfile/errors.js';
+import { DockerfileSyntaxError, sourceLineAt } from './dockerfile/errors.js';
 import { parseDockerfile } from './dockerfile/parser.js';
-import type { BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
+import type { BuildErrorEvent, BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
 import { formatPlatform } from './expand/args.js';
 import { materialize } from './image/assemble.js';
 import { cloneConfig, configWithoutTimes, imageIdOf, type ImageConfig } from './image/config.js';
@@ -94,6 +94,14 @@ const memoLimit = 200_000;
 function newest<K, V>(map: ReadonlyMap<K, V>, limit: number): Array<[K, V]> {
   const entries = [...map];
   return entries.length > limit ? entries.slice(entries.length - limit) : entries;
+}
+
+/** The last event of a failed build: the message, and where it points (a step, or a Dockerfile position). */
+function buildErrorEvent(error: unknown): BuildErrorEvent {
+  const event: BuildErrorEvent = { type: 'build-error', time: Date.now(), message: error instanceof Error ? error.message : String(error) };
+  if (error instanceof BuildError && error.step) event.stepId = error.step.id;
+  if (error instanceof DockerfileSyntaxError) event.location = error.location;
+  return event;
 }
 
 /**
@@ -205,7 +213,7 @@ export class Build {
     try {
       return await this.executeInner();
     } catch (error) {
-      this.emit({ type: 'build-error', time: Date.now(), message: error instanceof Error ? error.message : String(error) });
+      this.emit(buildErrorEvent(error));
       throw error;
     } finally {
       await this.sandboxes?.close();
@@ -361,6 +369,7 @@ export class Build {
 
   private failedStep(ref: StepRef): FailedStep {
     return {
+      id: ref.id,
       label: `[${ref.stage} ${ref.index}/${ref.total}] ${ref.name}`,
       file: this.plan.ast.file,
       line: ref.line,

@@ -115,7 +115,10 @@ export interface BuildErrorEvent {
   type: 'build-error';
   time: number;
   message: string;
+  /** The failed step, when the failure was a step's. */
   stepId?: string;
+  /** `Dockerfile:LINE:COLUMN`, when the Dockerfile itself is wrong. */
+  location?: string;
 }
 
 export type BuildEvent =

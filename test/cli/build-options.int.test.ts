@@ -44,6 +44,27 @@ test('--progress json writes one event per line with stable fields', async (t) =
   t.is(events.at(-1)?.type, 'build-done');
 });
 
+test('--progress json on a failure: stderr holds only JSON lines, build-error last and naming the step', async (t) => {
+  const { context, common } = await workspace({ Dockerfile: 'FROM busybox\nRUN echo out; echo err >&2; exit 3\n' });
+  const failed = await msbuild(['build', '--progress', 'json', ...common, context]);
+  t.is(failed.code, 1);
+  t.is(failed.stdout, '');
+  const events = failed.stderr.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; stepId?: string; message?: string });
+  const last = events.at(-1);
+  t.is(last?.type, 'build-error');
+  t.is(last?.stepId, '0.2');
+  t.regex(last?.message ?? '', /\[stage-0 2\/2\] RUN echo out; echo err >&2; exit 3: .*exit code 3/);
+
+  // Bad input: the one line is a build-error too, and a Dockerfile error carries its position.
+  const usage = await msbuild(['build', '--progress', 'json', '--network', 'bogus', context]);
+  t.is(usage.code, 1);
+  t.deepEqual(usage.stderr.trimEnd().split('\n').map((line) => (JSON.parse(line) as { type: string }).type), ['build-error']);
+  await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nCOPY --bad a b\n');
+  const syntax = await msbuild(['build', '--progress', 'json', ...common, context]);
+  const syntaxError = JSON.parse(syntax.stderr.trimEnd().split('\n').at(-1) ?? '{}') as { location?: string };
+  t.is(syntaxError.location, 'Dockerfile:2:6');
+});
+
 test('RUN --network=none isolates a step even when the build uses the host network', async (t) => {
   const tag = `${uniqueName('msbuild-net')}:latest`;
   cleanup.push(() => removeImages(tag));
@@ -65,7 +86,8 @@ test('a base image that is not in the daemon: --pull=never says so; --pull names
   await writeFile(join(context, 'Dockerfile'), 'FROM 127.0.0.1:1/msbuild/none:1\n');
   const pulled = await msbuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', '--cache-dir', cacheDir, context]);
   t.is(pulled.code, 1);
-  t.regex(pulled.stderr, /^error: cannot pull image "127\.0\.0\.1:1\/msbuild\/none:1": .*(connection refused|connect)/m);
+  t.regex(pulled.stderr, /^error: \[stage-0 1\/1\] FROM 127\.0\.0\.1:1\/msbuild\/none:1: cannot pull image "127\.0\.0\.1:1\/msbuild\/none:1": .*(connection refused|connect)/m);
+  t.regex(pulled.stderr, /--> Dockerfile:1/, 'the error points at the FROM line');
 });
 
 test('bake --print shows the resolved targets; unknown keys are errors with the line', async (t) => {

@@ -211,7 +211,7 @@ export const failedBuild: BuildEvent[] = [
   log(1_400, s.serverBuild, '# example.com/app/cmd/server\ncmd/server/main.go:14:2: undefined: api.NewRouter\n', 'stderr'),
   { type: 'step-error', time: T0 + 1_480, stepId: s.serverBuild.id, message: serverFailure, cancelled: false },
   { type: 'step-error', time: T0 + 1_495, stepId: s.clientBuild.id, message: 'cancelled', cancelled: true },
-  { type: 'build-error', time: T0 + 1_530, message: `[build-server 2/2] RUN go build -v -o /out/server ./cmd/server: ${serverFailure}` },
+  { type: 'build-error', time: T0 + 1_530, message: `[build-server 2/2] RUN go build -v -o /out/server ./cmd/server: ${serverFailure}`, stepId: s.serverBuild.id },
 ];
 
 export const recordedBuilds: Record<string, BuildEvent[]> = {

@@ -1,8 +1,12 @@
-// The JSON Lines view: one parseable line per event, equal to the event, versioned on build-start.
+// The JSON Lines view: one parseable line per event, equal to the event, versioned on build-start;
+// golden files hold the recorded builds' streams (UPDATE_GOLDEN=1 rewrites them: read the diff first).
 import test from 'ava';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { BuildEvent } from '../../engine/events.js';
 import { JsonRenderer, jsonLine, progressJsonVersion } from '../../cli/render/json.js';
 import { recordedBuilds, steps, T0 } from './_recorded-builds.js';
+
+const goldenDir = new URL('../../../test/render/golden/', import.meta.url);
 
 function renderJson(events: BuildEvent[]): string[] {
   const writes: string[] = [];
@@ -43,3 +47,12 @@ test('log text with newlines, quotes, control characters and astral characters s
   t.is(line?.split('\n').length, 2);
   t.deepEqual(JSON.parse(line ?? ''), event);
 });
+
+for (const [name, events] of Object.entries(recordedBuilds)) {
+  test(`JSON output of the ${name} build matches its golden file`, (t) => {
+    const text = renderJson(events).join('');
+    const golden = new URL(`${name}.jsonl`, goldenDir);
+    if (process.env.UPDATE_GOLDEN) writeFileSync(golden, text);
+    t.is(text, readFileSync(golden, 'utf8'));
+  });
+}
