@@ -107,8 +107,14 @@ export class ContextFs implements SourceFs {
     return visible.sort();
   }
 
+  /**
+   * BuildKit's walker enters an excluded directory only when some exception pattern, as written,
+   * starts with the directory's path (`!docs/README.md` reaches `docs`; `!**\/keep` reaches nothing);
+   * a directory it enters is copied, even when nothing inside it is re-included.
+   */
   private mayHoldIncluded(path: string): boolean {
-    if (!this.ignore.patterns.some((p) => p.startsWith('!'))) return false;
+    const prefix = `${path}/`;
+    if (!this.ignore.patterns.some((p) => p.startsWith('!') && `${p.slice(1)}/`.startsWith(prefix))) return false;
     try {
       return lstatSync(this.hostPath(path)).isDirectory();
     } catch {

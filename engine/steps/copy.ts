@@ -3,7 +3,7 @@
 // or extracted into a never-started container and committed otherwise.
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { copyEntries, containerView, knownView, recordEntries, type TargetView } from '../copy/apply.js';
 import { ImageSourceFs, InlineSourceFs } from '../copy/image-source.js';
 import { hasWildcard } from '../copy/pattern.js';
@@ -11,6 +11,7 @@ import { cleanSourcePath, resolveSources, type CopyItem } from '../copy/resolve.
 import type { SourceFs } from '../copy/source-fs.js';
 import { DownloadedFs, isArchive, unpackArchive } from '../copy/add-sources.js';
 import { contentDigestOf, type ContentDigest, type FileDigestMemo } from '../cache/content-digest.js';
+import type { BuildContainer } from '../docker/container.js';
 import { statusCodeOf } from '../docker/daemon.js';
 import { addWrittenLayer, adoptCommittedLayer } from '../image/assemble.js';
 import { writeLayer } from '../image/layer.js';
@@ -47,20 +48,38 @@ async function fetchFromImage(context: StepContext, image: string, description: 
   const container = await scratchContainer(context, image);
   try {
     const roots = [...new Set(sources.map(fetchRoot))];
-    for (const root of roots) {
-      try {
-        await fs.addArchive(root, await container.getArchive(`/${root}`));
-      } catch (error) {
-        // A missing path is reported when sources are resolved (with the argument as written).
-        if (statusCodeOf(error) !== 404) throw error;
-      }
-    }
+    for (const root of roots) await fetchFollowingLinks(fs, container, root);
     return fs;
   } catch (error) {
     await fs.dispose();
     throw error;
   } finally {
     container.release();
+  }
+}
+
+/** Symlink hops followed for one source, as the kernel allows. */
+const maxLinkHops = 40;
+
+/**
+ * Fetches `path` from the container and, when it is a symlink, what it points to, hop by hop: COPY
+ * follows a symlinked source (`COPY --from=busybox /bin/sh /sh` copies the busybox binary).
+ */
+async function fetchFollowingLinks(fs: ImageSourceFs, container: BuildContainer, path: string): Promise<void> {
+  const fetched = new Set<string>();
+  let next: string | undefined = path;
+  while (next !== undefined && !fetched.has(next) && fetched.size < maxLinkHops) {
+    fetched.add(next);
+    try {
+      await fs.addArchive(next, await container.getArchive(`/${next}`));
+    } catch (error) {
+      // A missing path is reported when sources are resolved (with the argument as written).
+      if (statusCodeOf(error) !== 404) throw error;
+      return;
+    }
+    const node = await fs.lstat(next);
+    const target = node?.type === 'symlink' ? (node.linkname ?? '') : undefined;
+    next = target === undefined ? undefined : cleanSourcePath(target.startsWith('/') ? target : posix.join(posix.dirname(next), target));
   }
 }
 
