@@ -67,11 +67,11 @@ program
   .option('-f, --file <path>', 'bake file (default: msbuild.yaml, then compose.yaml)')
   .option('--set <target.key=value>', 'override a target setting, e.g. api.args.VERSION=2 or *.platform=linux/amd64 (repeatable)', collect)
   .option('--print', 'print the resolved configuration and exit')
-  .option('--progress <mode>', 'plain or quiet', 'plain')
+  .option('--progress <mode>', 'auto, tty, plain, json or quiet', 'auto')
   .option('--cache-dir <dir>', 'cache index directory')
   .option('-j, --jobs <n>', 'steps run at once, over all targets')
   .option('--network <mode>', 'network for RUN in every target: default, none or host')
-  .option('--pull <policy>', 'always, missing or never')
+  .option('--pull [policy]', "every target's base images: always (the flag alone, or true), missing (or false) or never (default: each target's pull, else missing)")
   .option('--no-cache', 'do not use the cache')
   .action(async (targets: string[], options) => {
     const { bakeCommand } = await import('./commands/bake.js');

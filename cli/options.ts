@@ -1,11 +1,39 @@
-// Command-line values shared by several commands: --build-arg, -f, repeatable flags.
+// Command-line values shared by several commands (build and bake check them alike): --build-arg,
+// -f, --pull, --network, --jobs, --progress, repeatable flags.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { PullPolicy } from '../engine/build.js';
+import { isProgressMode, type ProgressMode } from './render/select.js';
 import { UsageError } from './user-error.js';
 
 /** Commander reducer for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--pull [policy]`: the flag alone is `always`, as with docker. */
+export function pullPolicy(value: string | boolean | undefined): PullPolicy {
+  if (value === undefined || value === false || value === 'false') return 'missing';
+  if (value === true || value === 'true') return 'always';
+  if (value === 'always' || value === 'missing' || value === 'never') return value;
+  throw new UsageError(`invalid --pull ${JSON.stringify(value)}: use always, missing or never`);
+}
+
+export function networkMode(value: string | undefined): 'default' | 'none' | 'host' {
+  if (value === undefined) return 'default';
+  if (value === 'default' || value === 'none' || value === 'host') return value;
+  throw new UsageError(`invalid --network ${JSON.stringify(value)}: use default, none or host`);
+}
+
+export function positiveInteger(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`invalid ${name} ${JSON.stringify(value)}: expected a positive integer`);
+  return Number(value);
+}
+
+export function progressMode(value: string): ProgressMode {
+  if (!isProgressMode(value)) throw new UsageError(`invalid --progress ${JSON.stringify(value)}: use auto, tty, plain, json or quiet`);
+  return value;
 }
 
 /** `--build-arg K=V` (or `K`, which takes K from the environment, as docker does). */

@@ -1,12 +1,14 @@
 // `msbuild bake`: several targets from a YAML file (or compose.yaml) built at once over one shared
-// scheduler and cache; `--print` shows the resolved configuration instead.
+// scheduler and cache; `--print` shows the resolved configuration, as a bake file, instead. Flags
+// shared with `msbuild build` are checked by the same code, before anything is read or run.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import yaml from 'js-yaml';
 import { applySet, BakeError, parseBakeFile, resolveBake } from '../../engine/bake/config.js';
+import { printBake } from '../../engine/bake/print.js';
 import { runBake } from '../../engine/bake/run.js';
-import type { BuildEvent } from '../../engine/events.js';
-import { PlainRenderer } from '../render/plain.js';
+import { networkMode, positiveInteger, progressMode, pullPolicy } from '../options.js';
+import { createRenderer } from '../render/select.js';
+import { BakeProgress } from './bake-progress.js';
 
 export interface BakeCommandOptions {
   file?: string;
@@ -16,32 +18,19 @@ export interface BakeCommandOptions {
   cacheDir?: string;
   jobs?: string;
   network?: string;
-  pull?: string;
+  pull?: string | boolean;
   cache?: boolean;
 }
 
 const defaultFiles = ['msbuild.yaml', 'msbuild.yml', 'compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
-/** Events of one target with its name in front of stage names and step IDs, for one shared renderer. */
-function scoped(target: string, event: BuildEvent): BuildEvent {
-  const step = (ref: { id: string; stage: string }) => ({ ...ref, id: `${target}:${ref.id}`, stage: `${target} ${ref.stage}` });
-  switch (event.type) {
-    case 'step-start':
-    case 'step-cached':
-      return { ...event, step: { ...event.step, ...step(event.step) } };
-    case 'step-log':
-    case 'step-done':
-    case 'step-error':
-    case 'cache-miss':
-      return { ...event, stepId: `${target}:${event.stepId}` };
-    case 'build-start':
-      return { ...event, target: `${target} (${event.target})` };
-    default:
-      return event;
-  }
-}
-
 export async function bakeCommand(targets: string[], options: BakeCommandOptions): Promise<void> {
+  const progress = progressMode(options.progress ?? 'auto');
+  const jobs = positiveInteger('--jobs', options.jobs);
+  // Given, these override every target's own setting; absent, each target keeps its own.
+  const network = options.network !== undefined ? networkMode(options.network) : undefined;
+  const pull = options.pull !== undefined ? pullPolicy(options.pull) : undefined;
+
   const file = options.file ?? defaultFiles.find((name) => existsSync(name));
   if (!file) throw new BakeError(`no bake file: give -f FILE or create one of ${defaultFiles.join(', ')}`);
   const path = resolve(file);
@@ -55,19 +44,26 @@ export async function bakeCommand(targets: string[], options: BakeCommandOptions
   for (const assignment of options.set ?? []) applySet(bakeFile, assignment);
   const resolved = resolveBake(bakeFile, targets);
   if (options.print) {
-    process.stdout.write(yaml.dump({ targets: Object.fromEntries(resolved.map(({ name, ...rest }) => [name, rest])) }, { noRefs: true }));
+    process.stdout.write(printBake(resolved));
     return;
   }
-  const renderer = options.progress === 'quiet' ? undefined : new PlainRenderer({ write: (text) => process.stderr.write(text) });
-  const network = options.network as 'default' | 'none' | 'host' | undefined;
-  const outcomes = await runBake(resolved, {
-    cacheDir: options.cacheDir,
-    ...(options.jobs !== undefined ? { jobs: Number(options.jobs) } : {}),
-    ...(network !== undefined ? { network } : {}),
-    ...(options.pull !== undefined ? { pull: options.pull as 'always' | 'missing' | 'never' } : {}),
-    noCache: options.cache === false,
-    onEvent: (target, event) => renderer?.handle(scoped(target, event)),
-  });
+
+  const renderer = await createRenderer(progress, process.stderr);
+  const view = new BakeProgress(renderer, progress, (text) => process.stderr.write(text));
+  let outcomes: Awaited<ReturnType<typeof runBake>>;
+  try {
+    outcomes = await runBake(resolved, {
+      cacheDir: options.cacheDir,
+      ...(jobs !== undefined ? { jobs } : {}),
+      ...(network !== undefined ? { network } : {}),
+      ...(pull !== undefined ? { pull } : {}),
+      noCache: options.cache === false,
+      onEvent: (target, event) => view.handle(target, event),
+    });
+    view.finish(resolved.map((target) => target.name));
+  } finally {
+    renderer.close();
+  }
   let failed = 0;
   for (const outcome of outcomes) {
     if (outcome.error) {

@@ -1,13 +1,13 @@
 // `msbuild build`: argument parsing for a build, progress rendering, the image ID printed last,
 // and Ctrl-C: the first interrupt cancels and cleans up (exit 130), a second one exits at once.
 import { writeFile } from 'node:fs/promises';
-import { build, type PullPolicy } from '../../engine/build.js';
+import { build } from '../../engine/build.js';
 import type { BuildEvent } from '../../engine/events.js';
-import { parseBuildArgs, parseLabels } from '../options.js';
-import { createRenderer, isProgressMode } from '../render/select.js';
+import { networkMode, parseBuildArgs, parseLabels, positiveInteger, progressMode, pullPolicy } from '../options.js';
+import { createRenderer } from '../render/select.js';
 import { timelineHtml, timelineSvg } from '../render/timeline.js';
 import { traceJson } from '../render/trace.js';
-import { UsageError } from '../user-error.js';
+import { isUserError, UsageError } from '../user-error.js';
 import { parseSecrets } from '../secrets.js';
 import { parseOutputSpec } from '../../engine/export/exporters.js';
 import { parseByteSize } from '../sizes.js';
@@ -40,25 +40,6 @@ export interface BuildCommandOptions {
   metadataFile?: string;
   trace?: string;
   timeline?: string;
-}
-
-function pullPolicy(value: string | boolean | undefined): PullPolicy {
-  if (value === undefined || value === false || value === 'false') return 'missing';
-  if (value === true || value === 'true') return 'always';
-  if (value === 'always' || value === 'missing' || value === 'never') return value;
-  throw new UsageError(`invalid --pull ${JSON.stringify(value)}: use always, missing or never`);
-}
-
-function networkMode(value: string | undefined): 'default' | 'none' | 'host' {
-  if (value === undefined) return 'default';
-  if (value === 'default' || value === 'none' || value === 'host') return value;
-  throw new UsageError(`invalid --network ${JSON.stringify(value)}: use default, none or host`);
-}
-
-function positiveInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`invalid ${name} ${JSON.stringify(value)}: expected a positive integer`);
-  return Number(value);
 }
 
 /** `--trace FILE` (Chrome trace events) and `--timeline FILE.svg|.html`, also for a failed build. */
@@ -99,12 +80,12 @@ export async function buildCommand(context: string, options: BuildCommandOptions
     renderer.handle({ type: 'warning', time: Date.now(), message: `${signal}: cancelling the build and removing its containers` });
     controller.abort(new Error(`interrupted by ${signal}`));
   };
-  const progress = options.quiet ? 'quiet' : (options.progress ?? 'auto');
-  if (!isProgressMode(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, json or quiet`);
+  const progress = progressMode(options.quiet ? 'quiet' : (options.progress ?? 'auto'));
   const renderer = await createRenderer(progress, process.stderr);
   // The trace and timeline need the steps' times, not their output.
   const recorded: BuildEvent[] = [];
   const record = options.trace !== undefined || options.timeline !== undefined;
+  let errorReported = false;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -136,6 +117,7 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       metadataFile: options.metadataFile,
       signal: controller.signal,
       onEvent: (event: BuildEvent) => {
+        if (event.type === 'build-error') errorReported = true;
         if (record && event.type !== 'step-log') recorded.push(event);
         renderer.handle(event);
       },
@@ -148,6 +130,12 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       process.stderr.write('build cancelled; intermediate containers removed\n');
       await writePictures(options, recorded);
       process.exit(exitCode);
+    }
+    if (progress === 'json' && isUserError(error)) {
+      // The JSON stream is the whole report: its last line, build-error, says what failed.
+      if (!errorReported) renderer.handle({ type: 'build-error', time: Date.now(), message: error.message });
+      await writePictures(options, recorded);
+      process.exit(1);
     }
     throw error;
   } finally {

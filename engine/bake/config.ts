@@ -1,193 +1,138 @@
 // Bake files: targets, groups and inheritance from `msbuild.yaml` (or the `build:` sections of a
-// compose file), `--set` overrides, and the resolved list of builds. Unknown keys are errors with
-// the line they are on.
+// compose file), `--set` overrides, and the resolved list of builds. Unknown keys and wrong types
+// are errors with the line they are on, in block and flow style alike.
 import { resolve } from 'node:path';
 import yaml from 'js-yaml';
+import { parseCompose } from './compose.js';
+import { BakeError } from './errors.js';
+import { describe, FieldReader, isMapping, type YamlMapping } from './fields.js';
+import { networkModes, pullPolicies, targetKeys, type BakeFile, type BakeTarget, type RawTarget } from './target.js';
+import { loadWithLines } from './yaml-lines.js';
 
-export interface BakeTarget {
-  name: string;
-  context: string;
-  dockerfile?: string;
-  target?: string;
-  args: Record<string, string>;
-  labels: Record<string, string>;
-  tags: string[];
-  noCache: boolean;
-  outputs: string[];
-  cacheFrom: string[];
-  cacheTo?: string;
-  platform?: string;
-  network?: 'default' | 'none' | 'host';
-  pull?: 'always' | 'missing' | 'never';
-}
+export { BakeError } from './errors.js';
+export type { BakeFile, BakeTarget, RawTarget } from './target.js';
 
-export class BakeError extends Error {
-  override readonly name = 'BakeError';
-}
+const topKeys = ['targets', 'groups', 'default'] as const;
+/** buildx writes a group as a mapping: `g: { targets: [a, b] }`. */
+const groupKeys = ['targets'] as const;
 
-interface RawTarget {
-  inherits?: string[];
-  context?: string;
-  dockerfile?: string;
-  target?: string;
-  args?: Record<string, string>;
-  labels?: Record<string, string>;
-  tags?: string[];
-  'no-cache'?: boolean;
-  outputs?: string[];
-  'cache-from'?: string[];
-  'cache-to'?: string;
-  platform?: string;
-  network?: string;
-  pull?: string;
-}
-
-const targetKeys = new Set(['inherits', 'context', 'dockerfile', 'target', 'args', 'labels', 'tags', 'no-cache', 'outputs', 'cache-from', 'cache-to', 'platform', 'network', 'pull']);
-const topKeys = new Set(['targets', 'groups', 'default']);
-
-export interface BakeFile {
-  targets: Map<string, RawTarget>;
-  groups: Map<string, string[]>;
-  /** Directory the file is in: relative contexts are relative to it. */
-  base: string;
-}
-
-/** The 1-based line of the first `key:` at or after `fromLine` (for error messages). */
-function lineOf(text: string, key: string, fromLine = 1): number | undefined {
-  const lines = text.split(/\r?\n/);
-  const pattern = new RegExp(`^\\s*(-\\s+)?["']?${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*:`);
-  for (let i = fromLine - 1; i < lines.length; i++) if (pattern.test(lines[i])) return i + 1;
-  return undefined;
-}
-
-function fail(file: string, text: string, message: string, key?: string, after?: string): never {
-  const start = after !== undefined ? lineOf(text, after) : undefined;
-  const line = key !== undefined ? lineOf(text, key, start ?? 1) : start;
-  throw new BakeError(line !== undefined ? `${file}:${line}: ${message}` : `${file}: ${message}`);
-}
-
-function stringMap(value: unknown, what: string, file: string, text: string, target: string): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (Array.isArray(value)) {
-    // Compose allows `- KEY=value` lists.
-    return Object.fromEntries(value.map((item) => {
-      const entry = String(item);
-      const equals = entry.indexOf('=');
-      return equals < 0 ? [entry, process.env[entry] ?? ''] : [entry.slice(0, equals), entry.slice(equals + 1)];
-    }));
-  }
-  if (typeof value !== 'object') fail(file, text, `${what} of ${target} must be a map`, what, target);
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, v === null ? '' : String(v)]));
-}
-
-function stringList(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value.map(String) : [String(value)];
+/** One target's keys, each checked against its type. */
+function readTarget(reader: FieldReader, node: YamlMapping, where: string): RawTarget {
+  reader.onlyKeys(node, targetKeys, where);
+  return {
+    inherits: reader.stringList(node, 'inherits', where),
+    context: reader.string(node, 'context', where),
+    dockerfile: reader.string(node, 'dockerfile', where),
+    target: reader.string(node, 'target', where),
+    args: reader.stringMap(node, 'args', where),
+    labels: reader.stringMap(node, 'labels', where),
+    tags: reader.stringList(node, 'tags', where),
+    'no-cache': reader.boolean(node, 'no-cache', where),
+    outputs: reader.stringList(node, 'outputs', where),
+    'cache-from': reader.stringList(node, 'cache-from', where),
+    'cache-to': reader.string(node, 'cache-to', where),
+    platform: reader.string(node, 'platform', where),
+    network: reader.oneOf(node, 'network', where, networkModes),
+    pull: reader.oneOf(node, 'pull', where, pullPolicies),
+  };
 }
 
 /** Parses a bake file: msbuild's own format, or a compose file's services with a `build:` section. */
 export function parseBakeFile(text: string, file: string, base: string): BakeFile {
-  let document: unknown;
+  let loaded: ReturnType<typeof loadWithLines>;
   try {
-    document = yaml.load(text, { filename: file });
+    loaded = loadWithLines(text, file);
   } catch (error) {
-    throw new BakeError(`${file}: ${(error as Error).message}`);
+    if (!(error instanceof yaml.YAMLException)) throw error;
+    // The same `file:line:` as every other message, js-yaml's snippet of the lines around it below.
+    const { mark, reason } = error;
+    if (mark === undefined || mark === null) throw new BakeError(`${file}: ${reason}`);
+    throw new BakeError(`${file}:${mark.line + 1}:${mark.column + 1}: ${reason}`, mark.snippet || undefined);
   }
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) fail(file, text, 'expected a mapping at the top');
-  const root = document as Record<string, unknown>;
-  if ('services' in root) return parseCompose(root, file, text, base);
-  for (const key of Object.keys(root)) if (!topKeys.has(key)) fail(file, text, `unknown key ${JSON.stringify(key)} (expected targets, groups, default)`, key);
+  const { document, lines } = loaded;
+  const reader = new FieldReader(file, lines);
+  if (!isMapping(document)) throw new BakeError(`${file}: expected a mapping at the top`);
+  if ('services' in document) return parseCompose(document, reader, base);
+  reader.onlyKeys(document, topKeys, 'at the top');
+  const origins = new Map<string, string>();
   const targets = new Map<string, RawTarget>();
-  for (const [name, raw] of Object.entries((root.targets ?? {}) as Record<string, unknown>)) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, text, `target ${name} must be a mapping`, name);
-    for (const key of Object.keys(raw as object)) {
-      if (!targetKeys.has(key)) fail(file, text, `unknown key ${JSON.stringify(key)} in target ${name} (known: ${[...targetKeys].join(', ')})`, key, name);
-    }
-    const value = raw as Record<string, unknown>;
-    targets.set(name, {
-      ...(value as RawTarget),
-      inherits: stringList(value.inherits),
-      args: stringMap(value.args, 'args', file, text, name),
-      labels: stringMap(value.labels, 'labels', file, text, name),
-      ...(value.tags !== undefined ? { tags: stringList(value.tags) } : {}),
-      ...(value.outputs !== undefined ? { outputs: stringList(value.outputs) } : {}),
-      ...(value['cache-from'] !== undefined ? { 'cache-from': stringList(value['cache-from']) } : {}),
-    });
+  const targetNodes = reader.mapping(document, 'targets', 'at the top') ?? {};
+  for (const [name, raw] of Object.entries(targetNodes)) {
+    // `name:` alone is a target with every default.
+    const node = raw === null ? {} : raw;
+    if (!isMapping(node)) throw reader.error(targetNodes, name, `target ${name} must be a mapping, not ${describe(raw)}`);
+    targets.set(name, readTarget(reader, node, `in target ${name}`));
+    origins.set(`inherits ${name}`, reader.at(node, 'inherits'));
   }
   const groups = new Map<string, string[]>();
-  for (const [name, members] of Object.entries((root.groups ?? {}) as Record<string, unknown>)) groups.set(name, stringList(members));
-  if (root.default !== undefined) groups.set('default', stringList(root.default));
-  return { targets, groups, base };
-}
-
-function parseCompose(root: Record<string, unknown>, file: string, text: string, base: string): BakeFile {
-  const targets = new Map<string, RawTarget>();
-  for (const [name, raw] of Object.entries((root.services ?? {}) as Record<string, unknown>)) {
-    const service = (raw ?? {}) as Record<string, unknown>;
-    const buildSection = service.build;
-    if (buildSection === undefined) continue;
-    const build = typeof buildSection === 'string' ? { context: buildSection } : (buildSection as Record<string, unknown>);
-    const known = new Set(['context', 'dockerfile', 'args', 'target', 'labels', 'cache_from', 'cache_to', 'network', 'tags', 'platforms', 'no_cache', 'pull']);
-    for (const key of Object.keys(build)) if (!known.has(key)) fail(file, text, `unknown key ${JSON.stringify(key)} in the build section of service ${name}`, key, name);
-    const image = typeof service.image === 'string' ? [service.image] : [];
-    targets.set(name, {
-      context: typeof build.context === 'string' ? build.context : '.',
-      ...(typeof build.dockerfile === 'string' ? { dockerfile: build.dockerfile } : {}),
-      ...(typeof build.target === 'string' ? { target: build.target } : {}),
-      args: stringMap(build.args, 'args', file, text, name),
-      labels: stringMap(build.labels, 'labels', file, text, name),
-      tags: [...image, ...stringList(build.tags)],
-      'no-cache': build.no_cache === true,
-      'cache-from': stringList(build.cache_from),
-      ...(typeof build.cache_to === 'string' ? { 'cache-to': build.cache_to } : {}),
-      ...(typeof build.network === 'string' ? { network: build.network } : {}),
-      ...(Array.isArray(build.platforms) && build.platforms.length > 0 ? { platform: String(build.platforms[0]) } : {}),
-    });
+  const groupNodes = reader.mapping(document, 'groups', 'at the top') ?? {};
+  for (const [name, raw] of Object.entries(groupNodes)) {
+    if (isMapping(raw)) {
+      reader.onlyKeys(raw, groupKeys, `in group ${name}`);
+      groups.set(name, reader.stringList(raw, 'targets', `in group ${name}`) ?? []);
+      origins.set(`group ${name}`, reader.at(raw, 'targets'));
+    } else {
+      groups.set(name, reader.stringList(groupNodes, name, 'in groups', 'a list of targets and groups, or a mapping with "targets"') ?? []);
+      origins.set(`group ${name}`, reader.at(groupNodes, name));
+    }
   }
-  return { targets, groups: new Map([['default', [...targets.keys()]]]), base };
+  const fallback = reader.stringList(document, 'default', 'at the top');
+  if (fallback !== undefined) {
+    groups.set('default', fallback);
+    origins.set('group default', reader.at(document, 'default'));
+  }
+  return { targets, groups, base, origins };
 }
 
-/** Applies one `--set target.key=value` (target may be `*`; args/labels take a sub-key). */
+const listKeys = new Set<keyof RawTarget>(['inherits', 'tags', 'outputs', 'cache-from']);
+
+/** A `--set` value as the key's type: the same checks as the file's. */
+function setValue(key: keyof RawTarget, value: string, assignment: string): RawTarget[keyof RawTarget] {
+  if (listKeys.has(key)) return value.split(',').filter(Boolean);
+  if (key === 'no-cache') {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new BakeError(`--set ${assignment}: "no-cache" must be true or false`);
+  }
+  const choices: readonly string[] | undefined = key === 'network' ? networkModes : key === 'pull' ? pullPolicies : undefined;
+  if (choices !== undefined && !choices.includes(value)) throw new BakeError(`--set ${assignment}: ${JSON.stringify(key)} must be one of ${choices.join(', ')}`);
+  return value;
+}
+
+/** Applies one `--set target.key=value` (target may be `*`; args/labels take a sub-key, which may hold dots). */
 export function applySet(file: BakeFile, assignment: string): void {
   const equals = assignment.indexOf('=');
-  if (equals < 0) throw new BakeError(`invalid --set ${JSON.stringify(assignment)}: expected target.key=value`);
-  const path = assignment.slice(0, equals).split('.');
+  const path = (equals < 0 ? '' : assignment.slice(0, equals)).split('.');
+  if (equals < 0 || path.length < 2) throw new BakeError(`invalid --set ${JSON.stringify(assignment)}: expected target.key=value`);
   const value = assignment.slice(equals + 1);
-  if (path.length < 2) throw new BakeError(`invalid --set ${JSON.stringify(assignment)}: expected target.key=value`);
-  const [pattern, key, sub] = path;
+  const [pattern, keyName] = path;
+  const sub = path.length > 2 ? path.slice(2).join('.') : undefined;
   const names = [...file.targets.keys()].filter((name) => pattern === '*' || name === pattern);
   if (names.length === 0) throw new BakeError(`--set ${assignment}: no target ${JSON.stringify(pattern)}`);
-  if (!targetKeys.has(key)) throw new BakeError(`--set ${assignment}: unknown key ${JSON.stringify(key)}`);
+  if (!(targetKeys as readonly string[]).includes(keyName)) throw new BakeError(`--set ${assignment}: unknown key ${JSON.stringify(keyName)}`);
+  const key = keyName as keyof RawTarget;
+  if ((key === 'args' || key === 'labels') !== (sub !== undefined)) {
+    throw new BakeError(key === 'args' || key === 'labels' ? `--set ${assignment}: use ${pattern}.${key}.NAME=value` : `--set ${assignment}: ${JSON.stringify(key)} has no sub-keys`);
+  }
+  const typed = key === 'args' || key === 'labels' ? undefined : setValue(key, value, assignment);
   for (const name of names) {
-    const target = file.targets.get(name) as RawTarget & Record<string, unknown>;
-    if (key === 'args' || key === 'labels') {
-      if (sub === undefined) throw new BakeError(`--set ${assignment}: use ${pattern}.${key}.NAME=value`);
-      target[key] = { ...(target[key] ?? {}), [sub]: value };
-    } else if (key === 'tags' || key === 'outputs' || key === 'cache-from' || key === 'inherits') {
-      target[key] = value.split(',').filter(Boolean);
-    } else if (key === 'no-cache') {
-      target[key] = value === 'true' || value === '1';
-    } else {
-      target[key] = value;
-    }
+    const target = file.targets.get(name) as RawTarget;
+    if ((key === 'args' || key === 'labels') && sub !== undefined) target[key] = { ...(target[key] ?? {}), [sub]: value };
+    else Object.assign(target, { [key]: typed });
   }
 }
 
 function resolveTarget(file: BakeFile, name: string, chain: string[] = []): Omit<BakeTarget, 'name'> {
   const raw = file.targets.get(name);
-  if (!raw) throw new BakeError(`unknown target ${JSON.stringify(name)}${chain.length ? ` (inherited by ${chain.at(-1)})` : ''}`);
-  if (chain.includes(name)) throw new BakeError(`inheritance cycle: ${[...chain, name].join(' -> ')}`);
+  const from = chain.at(-1);
+  const at = from !== undefined ? (file.origins.get(`inherits ${from}`) ?? '') : '';
+  if (!raw) throw new BakeError(`${at}unknown target ${JSON.stringify(name)}${from !== undefined ? ` (inherited by ${from})` : ''}`);
+  if (chain.includes(name)) throw new BakeError(`${at}inheritance cycle: ${[...chain, name].join(' -> ')}`);
   let merged: Omit<BakeTarget, 'name'> = { context: '.', args: {}, labels: {}, tags: [], noCache: false, outputs: [], cacheFrom: [] };
   for (const parent of raw.inherits ?? []) {
     const inherited = resolveTarget(file, parent, [...chain, name]);
     merged = { ...merged, ...inherited, args: { ...merged.args, ...inherited.args }, labels: { ...merged.labels, ...inherited.labels } };
   }
-  const network = raw.network;
-  if (network !== undefined && network !== 'default' && network !== 'none' && network !== 'host') {
-    throw new BakeError(`target ${name}: invalid network ${JSON.stringify(network)}`);
-  }
-  const pull = raw.pull;
-  if (pull !== undefined && pull !== 'always' && pull !== 'missing' && pull !== 'never') throw new BakeError(`target ${name}: invalid pull ${JSON.stringify(pull)}`);
   return {
     ...merged,
     ...(raw.context !== undefined ? { context: raw.context } : {}),
@@ -201,8 +146,8 @@ function resolveTarget(file: BakeFile, name: string, chain: string[] = []): Omit
     ...(raw['cache-from'] !== undefined ? { cacheFrom: raw['cache-from'] } : {}),
     ...(raw['cache-to'] !== undefined ? { cacheTo: raw['cache-to'] } : {}),
     ...(raw.platform !== undefined ? { platform: raw.platform } : {}),
-    ...(network !== undefined ? { network } : {}),
-    ...(pull !== undefined ? { pull } : {}),
+    ...(raw.network !== undefined ? { network: raw.network } : {}),
+    ...(raw.pull !== undefined ? { pull: raw.pull } : {}),
   };
 }
 
@@ -211,12 +156,16 @@ export function resolveBake(file: BakeFile, requested: readonly string[]): BakeT
   const names: string[] = [];
   const expand = (name: string, seen: string[]) => {
     const group = file.groups.get(name);
+    const parent = seen.at(-1);
+    const at = parent !== undefined ? (file.origins.get(`group ${parent}`) ?? '') : '';
     if (group && !file.targets.has(name)) {
-      if (seen.includes(name)) throw new BakeError(`group cycle: ${[...seen, name].join(' -> ')}`);
+      if (seen.includes(name)) throw new BakeError(`${at}group cycle: ${[...seen, name].join(' -> ')}`);
       for (const member of group) expand(member, [...seen, name]);
       return;
     }
-    if (!file.targets.has(name)) throw new BakeError(`unknown target or group ${JSON.stringify(name)} (targets: ${[...file.targets.keys()].join(', ')})`);
+    if (!file.targets.has(name)) {
+      throw new BakeError(`${at}unknown target or group ${JSON.stringify(name)}${parent !== undefined ? ` in group ${parent}` : ''} (targets: ${[...file.targets.keys()].join(', ')})`);
+    }
     if (!names.includes(name)) names.push(name);
   };
   const wanted = requested.length > 0 ? requested : file.groups.has('default') ? ['default'] : [...file.targets.keys()];

@@ -56,6 +56,8 @@ test('unknown keys are errors with their line', (t) => {
   const bad = 'targets:\n  api:\n    context: .\n    dockerfiel: Dockerfile\n';
   t.throws(() => parseBakeFile(bad, 'msbuild.yaml', '/repo'), { instanceOf: BakeError, message: /^msbuild\.yaml:4: unknown key "dockerfiel" in target api/ });
   t.throws(() => parseBakeFile('target:\n  x: {}\n', 'msbuild.yaml', '/repo'), { message: /^msbuild\.yaml:1: unknown key "target"/ });
+  t.throws(() => parseBakeFile('targets:\n  a: {context: ., foo: 1}\n', 'msbuild.yaml', '/repo'), { message: /^msbuild\.yaml:2: unknown key "foo" in target a/ }, 'flow style');
+  t.throws(() => parseBakeFile('targets:\n  a: {\n    context: .,\n    foo: 1 }\n', 'msbuild.yaml', '/repo'), { message: /^msbuild\.yaml:4: unknown key "foo" in target a/ }, 'flow style over lines');
 });
 
 test('unknown targets and inheritance cycles are named', (t) => {
