@@ -38,6 +38,7 @@ import { planFromAst, type BuildPlan, type StagePlan } from './plan/plan.js';
 import { CancelledError, Scheduler, WorkPool } from './schedule/scheduler.js';
 import type { StepContext, StepOutcome } from './steps/context.js';
 import { executeCopy, prepareCopy, type PreparedCopy, type ResolvedCopySource } from './steps/copy.js';
+import { prepareBinds, type PreparedBinds } from './steps/bind-sources.js';
 import { prepareMounts } from './steps/mounts.js';
 import { executeRun } from './steps/run.js';
 import { executeWorkdir } from './steps/workdir.js';
@@ -674,6 +675,7 @@ export class Build {
     const action = step.action;
     let started = Date.now();
     let prepared: PreparedCopy | undefined;
+    let binds: PreparedBinds | undefined;
     const tail = new OutputTail(20);
     const onLog = (stream: 'stdout' | 'stderr', text: string) => {
       tail.push(text);
@@ -715,6 +717,51 @@ export class Build {
         key = stepKey(current.key, step, { contentDigest: prepared.digest.digest });
         if (prepared.digest.files.size <= 5000) inputs.files = Object.fromEntries(prepared.digest.files);
         else inputs.filesDigest = prepared.digest.digest;
+      } else if (action.kind === 'run' && action.mounts.some((m) => m.type === 'bind')) {
+        // What a bind mount exposes is read by the step: its content is in the key, as a COPY's is
+        // (cache, tmpfs and secret mounts stay out of it). A stage mounted from is waited for first.
+        const stageOf = (from: string) => {
+          const index = /^\d+$/.test(from) ? Number(from) : this.plan.graph.byName.get(from.toLowerCase());
+          return index !== undefined && index < this.plan.graph.stages.length ? index : undefined;
+        };
+        const stages = new Map<number, StageOutcome>();
+        for (const mount of action.mounts) {
+          const index = mount.type === 'bind' && mount.from !== '' ? stageOf(mount.from) : undefined;
+          if (index === undefined || stages.has(index)) continue;
+          stages.set(index, await scheduler.waitForStage(index));
+          deps.push(this.lastStepOf(index));
+        }
+        started = Date.now();
+        const rebuilt = [...stages].find(([, outcome]) => outcome.virtual);
+        if (rebuilt) {
+          const from = this.plan.graph.stages[rebuilt[0]].displayName;
+          this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons: [`stage ${from} will be rebuilt first`] });
+          return { state: current.state, key: `unknown:${ref.id}`, virtual: true };
+        }
+        emitStart();
+        binds = await prepareBinds(context, action, {
+          context: this.contextFs,
+          memo: this.memoView(),
+          imageDigests: {
+            get: (memoKey) => this.fromDigests.get(memoKey),
+            set: (memoKey, digest) => {
+              this.fromDigests.set(memoKey, digest);
+              this.memoChanged = true;
+            },
+          },
+          image: async (from) => {
+            const index = stageOf(from);
+            const outcome = index === undefined ? undefined : stages.get(index);
+            if (index === undefined || !outcome) return { image: (await this.baseImage(from, this.options.pull ?? 'missing')).id, description: `image ${from}` };
+            const image = outcome.state.imageId ?? outcome.state.layerImageId ?? (await materialize(this.docker, outcome.state)).imageId;
+            if (image === undefined) throw new Error('internal: a finished stage has no image');
+            return { image, description: `stage ${this.plan.graph.stages[index].displayName}` };
+          },
+        });
+        key = stepKey(current.key, step, { mountDigests: binds.digests });
+        inputs.env = [...action.env].sort();
+        if (binds.files.size <= 5000) inputs.files = Object.fromEntries(binds.files);
+        else inputs.filesDigest = digestOf(binds.digests);
       } else {
         emitStart();
         key = stepKey(current.key, step);
@@ -733,9 +780,11 @@ export class Build {
       const outcome = await scheduler.run(key, async (signal): Promise<StepOutcome> => {
         const stepContext = { ...context, signal };
         if (action.kind === 'run') {
-          const mounts = await prepareMounts(stepContext, action, this.plan, (index) => scheduler.waitForStage(index).then((o) => o.state), {
-            contextDir: this.contextDir,
+          const mounts = await prepareMounts(stepContext, action, {
+            binds,
             secrets: this.options.secrets ?? new Map(),
+            lockDir: join(this.store.dir, 'cache-mount-locks'),
+            state: current.state,
           });
           try {
             return await executeRun(stepContext, step, action, current.state, mounts, time);
@@ -786,6 +835,7 @@ export class Build {
       throw failure;
     } finally {
       await prepared?.dispose();
+      await binds?.dispose();
     }
   }
 

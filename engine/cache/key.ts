@@ -1,5 +1,5 @@
-// Cache keys: a step's key hashes its parent's key, the expanded instruction in canonical form
-// (argv, env and args it sees, paths, owners) and the content digest of the files it reads.
+// Cache keys: a step's key hashes its parent's key, the expanded instruction in canonical form (argv,
+// env and args it sees, paths, owners) and the content digest of what it reads (COPY sources, RUN binds).
 import { createHash } from 'node:crypto';
 import type { DispatchedStep } from '../plan/dispatch.js';
 
@@ -38,7 +38,11 @@ export function baseKey(base: { kind: 'scratch' } | { kind: 'image'; id: string 
 export interface StepInputs {
   /** Content digest of the files a COPY/ADD reads. */
   contentDigest?: string;
-  /** Digests of what RUN mounts read (bind mounts from stages or the context). */
+  /**
+   * Content digests of what a RUN's bind mounts expose, in mount order: the context files (as COPY
+   * digests them) or the mounted path of a stage or image. Cache, tmpfs and secret mounts are never
+   * here: they are not inputs of the step's result (a secret must not even be hashed into a key).
+   */
   mountDigests?: string[];
 }
 

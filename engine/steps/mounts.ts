@@ -1,65 +1,81 @@
-// RUN --mount: cache mounts as named Docker volumes that outlive builds, tmpfs, secrets as read-only
-// files (or env vars) that exist only for the step, binds from the context or another stage as
-// read-only copies. None of them ends up in a layer or a cache key.
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// RUN --mount: cache volumes (held per their sharing mode), tmpfs, secrets as byte-exact files or env vars
+// that exist only for the step, and copies of bind sources (whose content is in the key: bind-sources.ts).
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type Docker from 'dockerode';
-import { createHash } from 'node:crypto';
 import { BuildError } from '../build-error.js';
-import { ImageSourceFs } from '../copy/image-source.js';
-import { materialize } from '../image/assemble.js';
+import { layerImageOf } from '../image/assemble.js';
 import type { ImageState } from '../image/state.js';
 import type { RunAction } from '../plan/dispatch.js';
-import type { BuildPlan } from '../plan/plan.js';
 import type { RunMount } from '../instructions/types.js';
+import type { PreparedBinds } from './bind-sources.js';
+import { cacheVolumeName, cacheVolumeOptions, leaseCacheVolume, prepareCacheVolume, type CacheLease } from './cache-volumes.js';
 import type { StepContext } from './context.js';
+import { LockDirectory } from './lock-files.js';
 import type { PreparedMounts } from './run.js';
-import { scratchContainer } from './users.js';
+
+export { cacheVolumeName } from './cache-volumes.js';
 
 export interface MountSources {
-  contextDir: string;
+  /** The RUN's bind mount sources, resolved and digested for its key. */
+  binds?: PreparedBinds;
   secrets: ReadonlyMap<string, { file?: string; env?: string }>;
+  /** Where cache mount holders keep their lock files (shared by msbuild processes using one cache directory). */
+  lockDir: string;
+  /** The image state the RUN starts from (a new cache volume's root is set through it). */
+  state: ImageState;
 }
 
-/** Docker volume name of a cache mount: the same id (or target) always gets the same volume. */
-export function cacheVolumeName(mount: RunMount): string {
-  const id = mount.id !== '' ? mount.id : mount.target;
-  return `msbuild-cache-${createHash('sha256').update(id).digest('hex').slice(0, 24)}`;
-}
-
-async function secretValue(mount: RunMount, sources: MountSources): Promise<string | undefined> {
+/** A secret's bytes exactly as given (a file is read as bytes: keys and certificates need not be text). */
+async function secretValue(mount: RunMount, sources: MountSources): Promise<Buffer | undefined> {
   const id = mount.id !== '' ? mount.id : posix.basename(mount.target);
   const spec = sources.secrets.get(id);
   if (!spec) return undefined;
-  if (spec.env !== undefined) return process.env[spec.env];
-  if (spec.file !== undefined) return readFile(spec.file, 'utf8');
+  if (spec.env !== undefined) {
+    const value = process.env[spec.env];
+    return value === undefined ? undefined : Buffer.from(value, 'utf8');
+  }
+  if (spec.file !== undefined) return readFile(spec.file);
   return undefined;
 }
 
-/** Files of `image` under `source` in a temporary host directory (for bind mounts from stages). */
-async function extractFromImage(context: StepContext, image: string, source: string, into: string): Promise<void> {
-  const fs = await ImageSourceFs.create(image);
-  const container = await scratchContainer(context, image);
-  try {
-    await fs.addArchive(source, await container.getArchive(`/${source}`));
-    const { writeTree } = await import('../copy/host-tree.js');
-    await writeTree(fs, source, into);
-  } finally {
-    container.release();
-    await fs.dispose();
+/**
+ * Leases the RUN's cache volumes, in name order so two RUNs that lock the same caches cannot each
+ * wait for the other; a cache mounted twice by one RUN is leased once.
+ */
+async function leaseCaches(context: StepContext, mounts: readonly RunMount[], sources: MountSources, leases: CacheLease[]): Promise<Map<RunMount, string>> {
+  const volumes = new Map<RunMount, string>();
+  const caches = mounts.filter((m) => m.type === 'cache');
+  if (caches.length === 0) return volumes;
+  const locks = new LockDirectory(sources.lockDir);
+  const byBase = new Map<string, RunMount[]>();
+  for (const mount of caches) {
+    const base = cacheVolumeName(mount);
+    byBase.set(base, [...(byBase.get(base) ?? []), mount]);
   }
+  // Only a new cache with uid/gid/mode needs the image (to set its root through).
+  let image: Promise<string | undefined> | undefined;
+  const runImage = () => (image ??= layerImageOf(context.docker, sources.state).then((layers) => layers.image));
+  for (const base of [...byBase.keys()].sort()) {
+    const group = byBase.get(base) as RunMount[];
+    const lease = await leaseCacheVolume(group[0], locks, context.signal);
+    leases.push(lease);
+    await prepareCacheVolume(context, group[0], lease.volume, runImage);
+    for (const mount of group) volumes.set(mount, lease.volume);
+  }
+  return volumes;
 }
 
-export async function prepareMounts(
-  context: StepContext,
-  action: RunAction,
-  plan: BuildPlan,
-  stageState: (index: number) => Promise<ImageState>,
-  sources: MountSources,
-): Promise<PreparedMounts> {
+export async function prepareMounts(context: StepContext, action: RunAction, sources: MountSources): Promise<PreparedMounts> {
   const mounts: Docker.MountConfig = [];
   const tmpfs: Record<string, string> = {};
   const cleanups: Array<() => Promise<void>> = [];
+  const leases: CacheLease[] = [];
+  const release = async () => {
+    await Promise.all(cleanups.map((c) => c()));
+    // Lock holders go last: the next user of a locked or private cache may start once the RUN is over.
+    await Promise.all(leases.map((lease) => lease.release()));
+  };
   const scratch = async () => {
     const dir = await mkdtemp(join(context.tempDir, 'mount-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -72,7 +88,7 @@ export async function prepareMounts(
       const target = posix.resolve(action.workdir, mount.target);
       switch (mount.type) {
         case 'cache':
-          mounts.push({ Type: 'volume', Source: cacheVolumeName(mount), Target: target, ReadOnly: mount.readOnly });
+          // Leased below, once everything else is ready: a locked cache is held no longer than needed.
           break;
         case 'tmpfs':
           tmpfs[target] = mount.sizeLimit > 0 ? `size=${mount.sizeLimit}` : '';
@@ -84,7 +100,8 @@ export async function prepareMounts(
             break;
           }
           if (mount.env !== undefined) {
-            extraEnv.push(`${mount.env}=${value}`);
+            // An environment variable is text: this is the one form where a secret is decoded.
+            extraEnv.push(`${mount.env}=${value.toString('utf8')}`);
             if (mount.target === '') break;
           }
           const secretTarget = mount.target !== '' ? target : `/run/secrets/${mount.id}`;
@@ -107,36 +124,23 @@ export async function prepareMounts(
         case 'ssh':
           throw new BuildError('RUN --mount=type=ssh is not supported by msbuild yet');
         case 'bind': {
-          // Writes to a bind mount never reach its source: mount a copy.
-          const dir = await scratch();
-          const source = mount.source.replace(/^\/+/, '');
-          if (mount.from === '') {
-            const from = join(sources.contextDir, posix.normalize(`/${source}`));
-            await cp(from, join(dir, 'm'), { recursive: true, verbatimSymlinks: true }).catch(async (error: NodeJS.ErrnoException) => {
-              if (error.code === 'ENOENT') throw new BuildError(`bind mount source ${mount.source || '.'} not found in the build context`);
-              throw error;
-            });
-          } else {
-            const stageIndex = /^\d+$/.test(mount.from) ? Number(mount.from) : plan.graph.byName.get(mount.from.toLowerCase());
-            const state = stageIndex !== undefined ? await materialize(context.docker, await stageState(stageIndex)) : undefined;
-            const image = state?.imageId ?? mount.from;
-            await mkdir(join(dir, 'm'), { recursive: true });
-            await extractFromImage(context, image, source, join(dir, 'm'));
-          }
-          mounts.push({ Type: 'bind', Source: join(dir, 'm'), Target: target, ReadOnly: mount.readOnly });
+          // Writes to a bind mount never reach its source: mount a copy of what was digested for the key.
+          if (!sources.binds) throw new Error('internal: bind mounts were not prepared');
+          const source = await sources.binds.materialize(mount, await scratch());
+          mounts.push({ Type: 'bind', Source: source, Target: target, ReadOnly: mount.readOnly });
           break;
         }
       }
     }
     if (secretsDir) mounts.push({ Type: 'bind', Source: secretsDir, Target: '/run/secrets', ReadOnly: true });
+    // The daemon orders mounts by target itself, so the caches can come last.
+    for (const [mount, volume] of await leaseCaches(context, action.mounts, sources, leases)) {
+      const target = posix.resolve(action.workdir, mount.target);
+      mounts.push({ Type: 'volume', Source: volume, Target: target, ReadOnly: mount.readOnly, VolumeOptions: cacheVolumeOptions(mount) });
+    }
   } catch (error) {
-    await Promise.all(cleanups.map((c) => c()));
+    await release();
     throw error;
   }
-  return {
-    mounts,
-    tmpfs,
-    extraEnv,
-    release: async () => void (await Promise.all(cleanups.map((c) => c()))),
-  };
+  return { mounts, tmpfs, extraEnv, release };
 }

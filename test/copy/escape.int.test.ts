@@ -107,3 +107,28 @@ test('ADD of a hostile archive writes only inside the destination, in the image 
   t.false(existsSync('/abs.txt'));
   t.false(existsSync('/tmp/host-pwned'));
 });
+
+test('RUN --mount=type=bind reads the context as COPY does: no symlink out of it, no ignored file', async (t) => {
+  const { context } = await contextBesideASecret();
+  await symlink('/etc', join(context, 'hostlink'));
+  await symlink('/etc/hostname', join(context, 'filelink'));
+  await symlink('../host-secret.txt', join(context, 'parentlink'));
+  await symlink('inside.txt', join(context, 'insidelink'));
+  await writeFile(join(context, 'inside.txt'), 'inside\n');
+  await writeFile(join(context, 'ignored.txt'), 'IGNORED\n');
+  await writeFile(join(context, '.dockerignore'), 'ignored.txt\n');
+  // BuildKit on this daemon fails each of these with `"/<source>" not found: not found`.
+  for (const source of ['hostlink/hostname', 'filelink', 'parentlink', 'ignored.txt', '../host-secret.txt']) {
+    await t.throwsAsync(buildWith(context, `FROM busybox\nRUN --mount=type=bind,source=${source},target=/m cat /m\n`), { instanceOf: BuildError, message: /not found in the build context/ }, source);
+  }
+  // A link inside the context is followed; the whole context mounted has no ignored file, and its links stay links.
+  const { tag } = await buildWith(
+    context,
+    'FROM busybox\nRUN --mount=type=bind,source=insidelink,target=/m --mount=type=bind,target=/ctx cat /m > /out && ls -A /ctx > /listed && readlink /ctx/hostlink > /link\n',
+  );
+  t.is(await runImage(tag, ['cat', '/out']), 'inside\n');
+  const listed = (await runImage(tag, ['cat', '/listed'])).split('\n').filter(Boolean);
+  t.false(listed.includes('ignored.txt'));
+  t.true(listed.includes('inside.txt'));
+  t.is(await runImage(tag, ['cat', '/link']), '/etc\n');
+});

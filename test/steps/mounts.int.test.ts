@@ -1,11 +1,16 @@
-// Integration: RUN mounts — a secret is visible to its step only and never in history, layers or the
-// cache index; a cache mount persists between builds; tmpfs and bind mounts leave no trace.
+// Integration: RUN mounts — a secret is visible to its step only, byte for byte, and never in history,
+// layers or the cache index; a cache mount persists between builds, honours sharing and uid/gid/mode;
+// tmpfs and bind mounts leave no trace; what a bind mount exposes is in the step's cache key.
 import test from 'ava';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from '../../engine/build.js';
+import { build, type BuildOptions } from '../../engine/build.js';
+import type { BuildEvent } from '../../engine/events.js';
+import type { RunMount } from '../../engine/instructions/types.js';
 import { cacheVolumeName } from '../../engine/steps/mounts.js';
+import { startMsbuild } from '../support/cli.js';
 import { docker, dockerCli, imageFiles, makeContext, removeDir, removeImages, requireDaemon, runCommand, runImage, uniqueName } from '../support/docker.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -88,4 +93,166 @@ test('bind mounts from the context and from a stage are read-only copies; tmpfs 
   const files = await imageFiles(tag);
   t.false(files.has('/scratch/x'));
   t.false(files.has('/data/d.txt'));
+});
+
+/** Removes the volumes of cache `id` (and of the extra volumes private mounts made for it). */
+function removeCacheVolumes(mount: Partial<RunMount> & { id: string }): () => Promise<unknown> {
+  return () => Promise.all([0, 1, 2, 3].map((slot) => docker.getVolume(cacheVolumeName(mount as RunMount, slot)).remove().catch(() => undefined)));
+}
+
+test('a binary secret arrives byte for byte, in /run/secrets and at its own target', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'msbuild-secret-bin-'));
+  // Every byte value, and sequences that are not UTF-8 (a utf8 round trip would replace them).
+  const bytes = Buffer.concat([Buffer.from([...Array(256).keys()]), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x80]), randomBytes(4096)]);
+  await writeFile(join(dir, 'bin.key'), bytes);
+  const md5 = createHash('md5').update(bytes).digest('hex');
+  const context = await makeContext({
+    Dockerfile: [
+      'FROM busybox',
+      `RUN --mount=type=secret,id=bin test "$(md5sum < /run/secrets/bin | cut -c1-32)" = "${md5}" && test "$(wc -c < /run/secrets/bin)" -eq ${bytes.length} && echo ok > /in-run-secrets`,
+      `RUN --mount=type=secret,id=bin,target=/keys/bin.key test "$(md5sum < /keys/bin.key | cut -c1-32)" = "${md5}" && echo ok > /at-target`,
+    ].join('\n'),
+  });
+  const tag = `${uniqueName('msbuild-secret-bin')}:latest`;
+  cleanup.push(() => removeDir(dir), () => removeDir(context), () => removeImages(tag));
+  await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir: context, secrets: new Map([['bin', { file: join(dir, 'bin.key') }]]) });
+  t.is(await runImage(tag, ['cat', '/in-run-secrets', '/at-target']), 'ok\nok\n');
+});
+
+/** Builds and counts the steps that ran and the steps that were cached. */
+async function buildCounting(options: BuildOptions): Promise<{ run: number; cached: number }> {
+  const result = await build({ network: 'none', pull: 'never', ...options });
+  return { run: result.summary.stepsRun, cached: result.summary.stepsCached };
+}
+
+test('a context bind mount is in the key: content and mode changes re-run the step, touch does not', async (t) => {
+  const context = await makeContext({
+    Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=f,target=/f --mount=type=bind,source=data,target=/data cat /f /data/d.txt > /out\n',
+    f: 'one\n',
+    'data/d.txt': 'data\n',
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-bindkey-'));
+  const tag = `${uniqueName('msbuild-bindkey')}:latest`;
+  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag));
+  const options = { context, cacheDir, tags: [tag] };
+  t.deepEqual(await buildCounting(options), { run: 1, cached: 0 });
+  t.deepEqual(await buildCounting(options), { run: 0, cached: 1 });
+  const later = new Date(Date.now() + 60_000);
+  await utimes(join(context, 'f'), later, later);
+  t.deepEqual(await buildCounting(options), { run: 0, cached: 1 }, 'touch keeps the cache, as for COPY');
+  await writeFile(join(context, 'f'), 'two\n');
+  t.deepEqual(await buildCounting(options), { run: 1, cached: 0 }, 'BuildKit re-runs when a mounted file changes');
+  t.is(await runImage(tag, ['cat', '/out']), 'two\ndata\n');
+  await chmod(join(context, 'data/d.txt'), 0o600);
+  t.deepEqual(await buildCounting(options), { run: 1, cached: 0 }, 'chmod breaks it');
+  // cache explain names the mounted file that changed.
+  await writeFile(join(context, 'data/d.txt'), 'changed\n');
+  const events: BuildEvent[] = [];
+  await build({ context, cacheDir, network: 'none', pull: 'never', dryRun: true, onEvent: (e) => events.push(e) });
+  const reasons = events.flatMap((e) => (e.type === 'cache-miss' ? e.reasons : []));
+  t.true(reasons.includes('file data/d.txt changed'), reasons.join('; '));
+});
+
+test('a bind mount from a stage keys on the mounted content; from an image on that image', async (t) => {
+  const imageTag = `${uniqueName('msbuild-bindfrom-image')}:latest`;
+  const makeImage = async (value: string) => {
+    const dir = await makeContext({ Dockerfile: `FROM busybox\nRUN echo ${value} > /v\n` });
+    cleanup.push(() => removeDir(dir));
+    await build({ context: dir, tags: [imageTag], network: 'none', pull: 'never', cacheDir: dir });
+  };
+  await makeImage('image-1');
+  const context = await makeContext({
+    Dockerfile: [
+      'FROM busybox AS tools',
+      'ARG TOOL=tool-1',
+      'ARG NOISE=a',
+      'RUN echo $TOOL > /t && echo $NOISE > /noise',
+      'FROM busybox',
+      `RUN --mount=type=bind,from=tools,source=/t,target=/t --mount=type=bind,from=${imageTag},source=/v,target=/v cat /t /v > /out`,
+    ].join('\n'),
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-bindfrom-'));
+  const tag = `${uniqueName('msbuild-bindfrom')}:latest`;
+  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag, imageTag));
+  const options = (buildArgs: Record<string, string>) => ({ context, cacheDir, tags: [tag], buildArgs });
+  t.deepEqual(await buildCounting(options({})), { run: 2, cached: 0 });
+  t.deepEqual(await buildCounting(options({})), { run: 0, cached: 2 });
+  t.deepEqual(await buildCounting(options({ TOOL: 'tool-2' })), { run: 2, cached: 0 }, 'the mounted stage file changed');
+  t.is(await runImage(tag, ['cat', '/out']), 'tool-2\nimage-1\n');
+  t.deepEqual(await buildCounting(options({ TOOL: 'tool-2', NOISE: 'b' })), { run: 1, cached: 1 }, 'the stage re-ran, but what is mounted is the same');
+  await makeImage('image-2');
+  t.deepEqual(await buildCounting(options({ TOOL: 'tool-2', NOISE: 'b' })), { run: 1, cached: 1 }, 'the mounted image changed');
+  t.is(await runImage(tag, ['cat', '/out']), 'tool-2\nimage-2\n');
+});
+
+test('a new cache mount with uid/gid/mode has its root owned and moded so (default root 0755), and starts empty', async (t) => {
+  const id = uniqueName('cache-owner');
+  const context = await makeContext({
+    Dockerfile: [
+      'FROM busybox',
+      'USER 1000:1000',
+      `RUN --mount=type=cache,id=${id},target=/c,uid=1000,gid=1000,mode=0750 stat -c '%u %g %a' /c > /tmp/owned && touch /c/written-by-1000`,
+      'USER 0',
+      `RUN --mount=type=cache,id=${id}-plain,target=/etc stat -c '%u %g %a' /etc > /tmp/plain && ! test -e /etc/passwd`,
+      `RUN --mount=type=cache,id=${id}-uid,target=/d,uid=5 stat -c '%u %g %a' /d > /tmp/uid-only`,
+    ].join('\n'),
+  });
+  const tag = `${uniqueName('msbuild-cache-owner')}:latest`;
+  cleanup.push(() => removeDir(context), () => removeImages(tag));
+  cleanup.push(removeCacheVolumes({ id, uid: 1000, gid: 1000, mode: 0o750 }), removeCacheVolumes({ id: `${id}-plain` }), removeCacheVolumes({ id: `${id}-uid`, uid: 5 }));
+  await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir: context });
+  // As BuildKit on this daemon: `1000 1000 750`, `0 0 755` (not the image's /etc), `5 0 755`.
+  t.is(await runImage(tag, ['cat', '/tmp/owned', '/tmp/plain', '/tmp/uid-only']), '1000 1000 750\n0 0 755\n5 0 755\n');
+});
+
+/** A RUN that fails if another RUN holds cache `id` at the same time (a marker directory only one can make). */
+function exclusiveRun(id: string, sharing: string, name: string): string {
+  return `RUN --mount=type=cache,id=${id},target=/c,sharing=${sharing} sh -c 'mkdir /c/busy || { echo overlap; exit 1; }; sleep 1; rmdir /c/busy; echo ${name} > /done'`;
+}
+
+test('sharing=locked: parallel stages take the cache in turn', async (t) => {
+  const id = uniqueName('cache-locked');
+  const context = await makeContext({
+    Dockerfile: [
+      'FROM busybox AS a', exclusiveRun(id, 'locked', 'a'),
+      'FROM busybox AS b', exclusiveRun(id, 'locked', 'b'),
+      'FROM busybox AS c', exclusiveRun(id, 'locked', 'c'),
+      'FROM scratch', 'COPY --from=a /done /a', 'COPY --from=b /done /b', 'COPY --from=c /done /c',
+    ].join('\n'),
+  });
+  cleanup.push(() => removeDir(context), removeCacheVolumes({ id }));
+  const result = await build({ context, network: 'none', pull: 'never', cacheDir: context, jobs: 3 });
+  t.is(result.summary.stepsRun, 6);
+});
+
+test('sharing=locked also holds across msbuild processes on one cache directory', async (t) => {
+  const id = uniqueName('cache-locked-processes');
+  const context = await makeContext({ Dockerfile: `FROM busybox\nARG WHO\n${exclusiveRun(id, 'locked', '$WHO')}\n` });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-locked-'));
+  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), removeCacheVolumes({ id }));
+  const builds = ['one', 'two', 'three'].map((who) =>
+    startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--no-cache', '--cache-dir', cacheDir, '--build-arg', `WHO=${who}`, context]),
+  );
+  const codes = await Promise.all(builds.map((b) => b.exit));
+  t.deepEqual(codes, [0, 0, 0], builds.map((b) => b.output()).join('\n'));
+  t.deepEqual(await readdir(join(cacheDir, 'cache-mount-locks')), [], 'no lock file left');
+});
+
+test('sharing=private: concurrent RUNs each get a volume of their own', async (t) => {
+  const id = uniqueName('cache-private');
+  const meet = uniqueName('cache-meet');
+  // Each RUN waits (through a shared cache) until the other is running too, then checks that its
+  // private cache holds only its own marker.
+  const run = (mine: string, theirs: string) =>
+    `RUN --mount=type=cache,id=${id},target=/p,sharing=private --mount=type=cache,id=${meet},target=/meet sh -c '` +
+    `touch /p/${mine} /meet/${mine}; i=0; while [ ! -f /meet/${theirs} ]; do i=$((i+1)); [ $i -gt 150 ] && exit 2; sleep 0.2; done; ` +
+    `ls /p > /seen; rm /p/${mine}'`;
+  const context = await makeContext({
+    Dockerfile: ['FROM busybox AS a', run('a', 'b'), 'FROM busybox AS b', run('b', 'a'), 'FROM busybox', 'COPY --from=a /seen /seen-a', 'COPY --from=b /seen /seen-b'].join('\n'),
+  });
+  const tag = `${uniqueName('msbuild-private')}:latest`;
+  cleanup.push(() => removeDir(context), () => removeImages(tag), removeCacheVolumes({ id }), removeCacheVolumes({ id: meet }));
+  await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir: context, jobs: 2 });
+  t.is(await runImage(tag, ['cat', '/seen-a']), 'a\n', 'stage a saw only its own marker');
+  t.is(await runImage(tag, ['cat', '/seen-b']), 'b\n', 'stage b saw only its own marker');
 });
