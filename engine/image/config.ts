@@ -64,8 +64,13 @@ export function emptyImageConfig(platform: { os: string; architecture: string; v
   };
 }
 
+/**
+ * A copy to edit. History entries are never changed once written (a step appends new ones), so they
+ * are shared: a chain of 1,000 stages would otherwise copy its ever longer history at every step.
+ */
 export function cloneConfig(config: ImageConfig): ImageConfig {
-  return structuredClone(config);
+  const { history, rootfs, ...rest } = config;
+  return { ...structuredClone(rest), history: [...history], rootfs: { type: rootfs.type, diff_ids: [...rootfs.diff_ids] } };
 }
 
 /** `KEY=value` → [KEY, value]; a missing `=` gives an empty value, as Docker treats it. */

@@ -28,6 +28,9 @@ import { normalizePath } from './paths.js';
 import { parsePorts } from './ports.js';
 import { isValidSignal } from './signals.js';
 
+/** BuildKit marks the history of steps it builds from its own state (RUN, COPY, ADD) with this. */
+const layerStepSuffix = ' # buildkit';
+
 /** Where COPY/ADD reads from. */
 export type CopySource = { kind: 'context' } | { kind: 'stage'; stage: number } | { kind: 'image'; ref: string };
 
@@ -406,7 +409,7 @@ function dispatchRun(
     }
   }
   const argPrefix = visibleArgs.length > 0 ? [`|${visibleArgs.length}`, ...visibleArgs.map(([k, v]) => `${k}=${v}`)] : [];
-  const history = commit(`RUN ${[...argPrefix, ...argv].join(' ')}`, true);
+  const history = commit(`RUN ${[...argPrefix, ...argv].join(' ')}${layerStepSuffix}`, true);
   return {
     instruction,
     action: {
@@ -475,7 +478,7 @@ function dispatchCopy(
   if (chmod !== '') message += ` --chmod=${chmod}`;
   for (const src of sources) message += ` ${src}`;
   for (const src of inline) message += ` <<${src.name}`;
-  message += ` ${destWritten}`;
+  message += ` ${destWritten}${layerStepSuffix}`;
   return {
     instruction,
     action: {

@@ -99,7 +99,8 @@ for (const name of cases) {
         ...(spec.target ? { target: spec.target } : {}),
         ...(spec.buildArgs ? { buildArgs: spec.buildArgs } : {}),
       });
-      const differences = diffSnapshots(await snapshotImage(docker, ours), await snapshotImage(docker, theirs));
+      // An oracle Dockerfile says the same in other instructions: its history says it differently.
+      const differences = diffSnapshots(await snapshotImage(docker, ours), await snapshotImage(docker, theirs), { history: oracleFile === dockerfile });
       const known = new Set(spec.knownDifferences ?? []);
       t.deepEqual(differences.filter((line) => !known.has(line)), []);
     }),
