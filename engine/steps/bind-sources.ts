@@ -6,14 +6,13 @@ import { BuildError } from '../build-error.js';
 import { contentDigestOf, type FileDigestMemo } from '../cache/content-digest.js';
 import { digestOf } from '../cache/key.js';
 import { writeTree } from '../copy/host-tree.js';
-import { ImageSourceFs } from '../copy/image-source.js';
+import type { ImageSourceFs } from '../copy/image-source.js';
 import { cleanSourcePath, followPath, type CopyItem } from '../copy/resolve.js';
 import type { SourceFs } from '../copy/source-fs.js';
-import { statusCodeOf } from '../docker/daemon.js';
 import type { RunMount } from '../instructions/types.js';
 import type { RunAction } from '../plan/dispatch.js';
 import type { StepContext } from './context.js';
-import { scratchContainer } from './users.js';
+import { fetchFromImage } from './copy.js';
 
 /** An image in the daemon a bind mount reads from (a stage's result or a named image). */
 export interface BindImage {
@@ -64,31 +63,10 @@ function notFound(mount: RunMount, where: string): BuildError {
   );
 }
 
-const maxLinkHops = 16;
-
-/**
- * Fetches `path` of an image through a never-started container. A symlink at the path is fetched
- * with its target (inside the image), so a source like `/lib64 -> usr/lib64` resolves.
- */
+/** Fetches `path` of an image (a symlink with what it points to, inside the image). */
 async function fetchImagePath(context: StepContext, from: BindImage, path: string, mount: RunMount): Promise<{ fs: ImageSourceFs; item: CopyItem }> {
-  const fs = await ImageSourceFs.create(from.description);
+  const fs = await fetchFromImage(context, from.image, from.description, [path]);
   try {
-    const container = await scratchContainer(context, from.image);
-    try {
-      let next: string | undefined = path;
-      for (let hops = 0; next !== undefined && hops < maxLinkHops; hops++) {
-        try {
-          await fs.addArchive(next, await container.getArchive(`/${next}`));
-        } catch (error) {
-          if (statusCodeOf(error) !== 404) throw error;
-          break;
-        }
-        const node = await fs.lstat(next);
-        next = node?.type === 'symlink' ? cleanSourcePath(posix.resolve('/', posix.dirname(`/${next}`), node.linkname ?? '')) : undefined;
-      }
-    } finally {
-      container.release();
-    }
     const followed = await followPath(fs, path);
     if (!followed) throw notFound(mount, from.description);
     return { fs, item: { name: path, path: followed.path, argument: mount.source, root: followed.node } };

@@ -43,12 +43,15 @@ function fetchRoot(argument: string): string {
   return fixed.join('/');
 }
 
-async function fetchFromImage(context: StepContext, image: string, description: string, sources: readonly string[]): Promise<ImageSourceFs> {
+/**
+ * Paths of an image (and, for a symlink, what it points to) read through a never-started container,
+ * for COPY --from and RUN --mount=type=bind,from=. Missing paths are left out.
+ */
+export async function fetchFromImage(context: StepContext, image: string, description: string, paths: readonly string[]): Promise<ImageSourceFs> {
   const fs = await ImageSourceFs.create(description);
   const container = await scratchContainer(context, image);
   try {
-    const roots = [...new Set(sources.map(fetchRoot))];
-    for (const root of roots) await fetchFollowingLinks(fs, container, root);
+    for (const path of new Set(paths)) await fetchFollowingLinks(fs, container, path);
     return fs;
   } catch (error) {
     await fs.dispose();
@@ -95,7 +98,7 @@ export async function prepareCopy(
     let fs: SourceFs;
     if (source.kind === 'context') fs = source.fs;
     else {
-      const fetched = await fetchFromImage(context, source.image, source.description, action.sources);
+      const fetched = await fetchFromImage(context, source.image, source.description, action.sources.map(fetchRoot));
       owned.push(fetched);
       fs = fetched;
     }
