@@ -1,5 +1,6 @@
-// Integration: independent stages really run at the same time, and a stage's steps before its
-// COPY --from do not wait for the stage they copy from. Proved without timing assumptions.
+// Integration: independent stages really run at the same time, a stage's steps before its
+// COPY --from do not wait for the stage they copy from, identical steps run once, and what finished
+// before a failure stays cached. Proved without timing assumptions.
 import test from 'ava';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,4 +52,40 @@ test('steps before a COPY --from run while the source stage is still building', 
   };
   t.true(doneAt('RUN echo early') < doneAt('RUN sleep 2'), 'the early step finished before the slow stage did');
   t.true(doneAt('COPY --from=slow') >= doneAt('RUN sleep 2'), 'the copy waited for its source');
+});
+
+test('two stages with the same step share one execution', async (t) => {
+  const marker = uniqueName('same-work');
+  const context = await makeContext({
+    Dockerfile: [
+      `FROM busybox AS a`, `RUN sleep 1 && echo ${marker} > /x`,
+      `FROM busybox AS b`, `RUN sleep 1 && echo ${marker} > /x`,
+      'FROM scratch', 'COPY --from=a /x /a', 'COPY --from=b /x /b',
+    ].join('\n'),
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
+  cleanup.push(() => removeDir(context), () => removeDir(cacheDir));
+  const events: BuildEvent[] = [];
+  const result = await build({ context, network: 'none', pull: 'never', cacheDir, onEvent: (e) => events.push(e) });
+  const runs = new Set(events.flatMap((e) => (e.type === 'step-start' && e.step.name.startsWith('RUN sleep 1') ? [e.step.id] : [])));
+  t.is(runs.size, 2);
+  const outcomes = events.filter((e) => (e.type === 'step-done' || e.type === 'step-cached') && runs.has(e.type === 'step-done' ? e.stepId : e.step.id));
+  const ran = outcomes.filter((e) => e.type === 'step-done' && !e.shared);
+  t.is(ran.length, 1, 'one of the two ran it; the other joined it (or found it cached)');
+  t.is(result.summary.stepsRun, 1 + 2, 'one RUN and the two COPYs');
+});
+
+test('after a failure, what finished stays cached: fixing the failing stage reruns only it', async (t) => {
+  const context = await makeContext({
+    Dockerfile: ['FROM busybox AS good', 'RUN echo good > /good', 'FROM busybox AS bad', 'RUN sleep 3 && exit 7', 'FROM scratch', 'COPY --from=good /good /good', 'COPY --from=bad /etc/passwd /p'].join('\n'),
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
+  cleanup.push(() => removeDir(context), () => removeDir(cacheDir));
+  await t.throwsAsync(build({ context, network: 'none', pull: 'never', cacheDir }));
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(context, 'Dockerfile'), ['FROM busybox AS good', 'RUN echo good > /good', 'FROM busybox AS bad', 'RUN true', 'FROM scratch', 'COPY --from=good /good /good', 'COPY --from=bad /etc/passwd /p'].join('\n'));
+  const events: BuildEvent[] = [];
+  await build({ context, network: 'none', pull: 'never', cacheDir, onEvent: (e) => events.push(e) });
+  t.true(events.some((e) => e.type === 'step-cached' && e.step.name === 'RUN echo good > /good'), 'the good stage finished before the failure and is reused');
+  t.true(events.some((e) => e.type === 'step-start' && e.step.name === 'RUN true'));
 });
