@@ -156,15 +156,20 @@ process.on('beforeExit', () => {
   process.exit(1);
 });
 
-try {
-  await program.parseAsync(separatePullFlag(process.argv));
-  settled = true;
-} catch (error) {
-  settled = true;
-  if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (isUserError(error)) {
-    process.stderr.write(`${formatUserError(error)}\n`);
-    process.exit(1);
+// A function, not a top-level await: that would keep this module out of the CommonJS bundle.
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(separatePullFlag(process.argv));
+    settled = true;
+  } catch (error) {
+    settled = true;
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    if (isUserError(error)) {
+      process.stderr.write(`${formatUserError(error)}\n`);
+      process.exit(1);
+    }
+    throw error;
   }
-  throw error;
 }
+
+void main();
