@@ -91,7 +91,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
 
 function buildOnce(builder: Builder, context: string, tag: string, cacheDir: string, noCache: boolean): Promise<number> {
   if (builder === 'msbuild') {
-    const args = ['-r', rssReport, join(repoRoot, 'dist/cli/main.js'), 'build', '-q', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, context];
+    const args = ['-r', rssReport, join(repoRoot, 'dist/cli/launcher.cjs'), 'build', '-q', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, context];
     if (noCache) args.push('--no-cache');
     return run(process.execPath, args);
   }

@@ -7,7 +7,7 @@ app=fixtures/apps/go-client-server
 docker=/usr/bin/docker
 
 echo "== msbuild build -t multi:stage $app"
-node dist/cli/main.js build -t multi:stage --network none --progress plain "$app"
+node dist/cli/launcher.cjs build -t multi:stage --network none --progress plain "$app"
 
 echo
 echo "== docker run --rm multi:stage --version"
@@ -21,4 +21,4 @@ $docker export "$cid" | tar -t | grep -vE '^(dev|proc|sys|etc)(/|$)|^\.dockerenv
 
 echo
 echo "== the rebuild is cached"
-node dist/cli/main.js build -t multi:stage --network none --progress plain "$app" 2>&1 | tail -n 6
+node dist/cli/launcher.cjs build -t multi:stage --network none --progress plain "$app" 2>&1 | tail -n 6

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runCommand, type CommandResult } from './docker.js';
 
-export const cliPath = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+/** The `msbuild` bin: the launcher, which runs the bundle `make build` made (or main.js without one). */
+export const cliPath = fileURLToPath(new URL('../../cli/launcher.cjs', import.meta.url));
 
 export function msbuild(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
   return runCommand(process.execPath, [cliPath, ...args], options);

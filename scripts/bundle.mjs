@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// The last step of `make build`: the compiled CLI as one CommonJS file (dist/msbuild.cjs) with a V8
+// code cache beside it (dist/msbuild.cjs.cache), which the `msbuild` launcher runs. A command then
+// starts without resolving, reading and compiling some 300 modules: half of a fully cached build.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = join(root, 'dist/msbuild.cjs');
+const cache = `${bundle}.cache`;
+
+/**
+ * dockerode's BuildKit session (gRPC) and docker-modem's ssh transport are needed only for ssh://
+ * hosts and sessions msbuild never opens: they stay out of the bundle and load on first use.
+ */
+const deferred = {
+  name: 'deferred-dependencies',
+  setup(build) {
+    const modules = { 'dockerode/lib': './session', 'docker-modem/lib': './ssh' };
+    build.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) => {
+      const owner = Object.keys(modules).find((dir) => args.importer.includes(`/node_modules/${dir}/`) && modules[dir] === args.path);
+      return owner ? { path: `${owner}/${args.path.slice(2)}`, namespace: 'deferred' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      contents: `let real; module.exports = function (...args) { real ??= require(${JSON.stringify(args.path)}); return real.apply(this, args); };`,
+      loader: 'js',
+    }));
+    // The ESM build defers the same two modules through require's cache; the bundle has no use for it.
+    build.onLoad({ filter: /lazy-dependencies\.js$/ }, () => ({ contents: '', loader: 'js' }));
+    // docker-modem formats every request with util.inspect (depth: null) for a debug log that is off.
+    build.onLoad({ filter: /docker-modem\/lib\/modem\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(args.path, 'utf8');
+      const patched = text.replace("debug('Sending: %s', util.inspect(", "debug.enabled && debug('Sending: %s', util.inspect(");
+      if (patched === text) throw new Error('docker-modem changed: its debug call was not found; update scripts/bundle.mjs');
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
+await esbuild.build({
+  entryPoints: [join(root, 'dist/cli/main.js')],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // A native addon that ssh2 loads when present: never bundled.
+  external: ['cpu-features', 'dockerode/lib/session', 'docker-modem/lib/ssh'],
+  plugins: [deferred],
+  logLevel: 'warning',
+});
+
+// The code cache: V8's compiled code of the functions a few ordinary commands run (no daemon needed).
+rmSync(cache, { force: true });
+const launcher = join(root, 'dist/cli/launcher.cjs');
+const training = [
+  ['--help'],
+  ['build', '--help'],
+  ['plan', '--format', 'json', join(root, 'fixtures/apps/go-client-server')],
+  ['plan', join(root, 'fixtures/apps/go-client-server')],
+  ['debug', 'ast', join(root, 'fixtures/apps/go-client-server')],
+];
+for (const args of training) {
+  const run = spawnSync(process.execPath, [launcher, ...args], { env: { ...process.env, MSBUILD_WRITE_CODE_CACHE: cache }, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (run.status !== 0) throw new Error(`training run \`msbuild ${args.join(' ')}\` failed:\n${run.stderr}`);
+}
