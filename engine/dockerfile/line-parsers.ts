@@ -1,6 +1,6 @@
 // How one logical Dockerfile line becomes BuildKit's node: the keyword, the `--flags`, and the
 // argument chain each instruction's line parser builds (line_parsers.go, split_command.go).
-import { goQuote } from './go-quote.js';
+import { goQuote, isStrayByte, newerThanGo } from './go-quote.js';
 
 export type EscapeToken = '\\' | '`';
 
@@ -59,12 +59,25 @@ export function goTrimSpace(text: string): { text: string; lead: number } {
   return { text: text.slice(lead, end), lead };
 }
 
-/** Go's strings.ToLower: simple case mapping per code point (JS's full mapping turns `İ` into two characters). */
+/**
+ * Go's strings.ToLower: simple case mapping per code point (JS's full mapping turns `İ` into two
+ * characters), none for characters newer than Go's Unicode, and a stray byte decodes as U+FFFD.
+ */
 export function goToLower(text: string): string {
   if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase();
   let out = '';
-  for (const char of text) out += char === '\u0130' ? 'i' : char.toLowerCase();
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    if (isStrayByte(code)) out += '\ufffd';
+    else if (code === 0x130) out += 'i';
+    else out += newerThanGo(code) ? char : char.toLowerCase();
+  }
   return out;
+}
+
+/** What Go's rune loops (utf8.DecodeRuneInString) see: a stray byte is U+FFFD. */
+function asRunes(text: string): string {
+  return /[\udc80-\udcff]/u.test(text) ? text.replace(/[\udc80-\udcff]/gu, '\ufffd') : text;
 }
 
 /** BuildKit's reWhitespace: `[\t\v\f\r ]+` (no newline, no Unicode spaces). */
@@ -82,21 +95,38 @@ interface Utf8Text {
 }
 
 function utf8Text(text: string): Utf8Text {
-  const bytes = Buffer.from(text, 'utf8');
+  // A stray byte (see isStrayByte) is that one byte again, as in the Go string it came from.
+  const bytes = /[\udc80-\udcff]/u.test(text)
+    ? Buffer.concat(text.split(/([\udc80-\udcff])/u).map((part, index) => (index % 2 === 1 ? Buffer.of(part.charCodeAt(0) - 0xdc00) : Buffer.from(part, 'utf8'))))
+    : Buffer.from(text, 'utf8');
   if (bytes.length === text.length) return { bytes, utf16At: (byteOffset) => byteOffset };
   const offsets = new Int32Array(bytes.length + 1);
-  let next = 0;
-  let current = 0;
-  for (let index = 0; index < bytes.length; index++) {
-    const byte = bytes[index];
-    if ((byte & 0xc0) !== 0x80) {
-      current = next;
-      next += byte >= 0xf0 ? 2 : 1;
-    }
-    offsets[index] = current;
+  let byteOffset = 0;
+  for (let index = 0; index < text.length; ) {
+    const code = text.codePointAt(index) ?? 0;
+    const size = code < 0x80 || isStrayByte(code) ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    offsets.fill(index, byteOffset, byteOffset + size);
+    byteOffset += size;
+    index += code > 0xffff ? 2 : 1;
   }
-  offsets[bytes.length] = next;
+  offsets[bytes.length] = text.length;
   return { bytes, utf16At: (byteOffset) => offsets[byteOffset] };
+}
+
+/**
+ * Go's string(bytes[start:end]) where the cut may fall inside a character (BuildKit's byte loops
+ * take 0x85 and 0xA0 for spaces, its scanner cuts a long line at 64 KiB): the bytes of a cut
+ * character stay as stray bytes (see isStrayByte).
+ */
+export function goString(bytes: Buffer, start: number, end: number): string {
+  let first = start;
+  while (first < end && (bytes[first] & 0xc0) === 0x80) first++;
+  let lead = end - 1;
+  while (lead > first && lead > end - 4 && (bytes[lead] & 0xc0) === 0x80) lead--;
+  const size = bytes[lead] >= 0xf0 ? 4 : bytes[lead] >= 0xe0 ? 3 : 2;
+  const last = lead >= first && bytes[lead] >= 0xc0 && end - lead < size ? lead : end;
+  const stray = (from: number, to: number) => String.fromCharCode(...Array.from(bytes.subarray(from, to), (byte) => 0xdc00 + byte));
+  return stray(start, first) + bytes.toString('utf8', first, last) + stray(last, end);
 }
 
 /**
@@ -107,7 +137,7 @@ function extractBuilderFlags(rest: string, escapeToken: EscapeToken): { remainin
   const { bytes, utf16At } = utf8Text(rest);
   const escape = escapeToken.charCodeAt(0);
   const flags: FlagText[] = [];
-  const remainingAt = (byteOffset: number) => ({ remaining: bytes.toString('utf8', byteOffset), remainingOffset: utf16At(byteOffset), flags });
+  const remainingAt = (byteOffset: number) => ({ remaining: goString(bytes, byteOffset, bytes.length), remainingOffset: utf16At(byteOffset), flags });
   const inSpaces = 0;
   const inWord = 1;
   const inQuote = 2;
@@ -194,7 +224,8 @@ export function splitCommand(
  * BuildKit's parseWords: words split on Go spaces, quotes and escape characters kept in them
  * (they are removed later, at expansion). Also gives where each word starts.
  */
-export function parseWords(rest: string, escapeToken: EscapeToken): { words: string[]; offsets: number[] } {
+export function parseWords(text: string, escapeToken: EscapeToken): { words: string[]; offsets: number[] } {
+  const rest = asRunes(text);
   const words: string[] = [];
   const offsets: number[] = [];
   const inSpaces = 0;
@@ -340,8 +371,8 @@ function parseHealthConfig(rest: string, restOffset: number): { args: string[]; 
   let next = separator;
   while (next < bytes.length && isSpaceByte(bytes[next])) next++;
   if (separator === 0) return { args: [], json: false };
-  const command = parseMaybeJson(bytes.toString('utf8', next), restOffset + utf16At(next));
-  return { args: [bytes.toString('utf8', 0, separator), ...command.args], json: command.json };
+  const command = parseMaybeJson(goString(bytes, next, bytes.length), restOffset + utf16At(next));
+  return { args: [goString(bytes, 0, separator), ...command.args], json: command.json };
 }
 
 type LineParser = (rest: string, restOffset: number, escapeToken: EscapeToken) => { args: string[]; json: boolean; child?: CommandLine };

@@ -6,7 +6,7 @@ import { goQuote } from './go-quote.js';
 import { DirectiveError, DirectiveScanner, escapeTokenOf } from './directives.js';
 import { syntaxErrorAt } from './errors.js';
 import { HeredocError, heredocsOfLine, readHeredocBody, trimLineEnding, type LineSource, type SourceLine } from './heredoc.js';
-import { goToLower, goTrimSpace, leadingGoSpace, LineParseError, parseCommandLine, type CommandLine, type EscapeToken } from './line-parsers.js';
+import { goString, goToLower, goTrimSpace, leadingGoSpace, LineParseError, parseCommandLine, type CommandLine, type EscapeToken } from './line-parsers.js';
 
 export interface ParseOptions {
   /** File name used in messages (default `Dockerfile`). */
@@ -20,13 +20,15 @@ const lineTooLongMessage = `dockerfile line greater than max allowed size of ${m
 
 /**
  * The file's physical lines as BuildKit's bufio.Scanner gives them: each with its `\n`, and none
- * from the first line longer than the scanner's buffer on (BuildKit then stops reading).
+ * from the first line longer than the scanner's buffer on (BuildKit then stops reading), but for
+ * the one partial line the scanner still hands out when asked again (see partialLine).
  */
 class PhysicalLines implements LineSource {
   private offset = 0;
   private count = 0;
   /** Number of the line that was too long to read, if one was. */
   tooLongLine?: number;
+  private partialLineGiven = false;
 
   constructor(
     private readonly text: string,
@@ -40,7 +42,8 @@ class PhysicalLines implements LineSource {
   }
 
   next(): SourceLine | undefined {
-    if (this.tooLongLine !== undefined || this.offset >= this.text.length) return undefined;
+    if (this.tooLongLine !== undefined) return this.partialLine();
+    if (this.offset >= this.text.length) return undefined;
     const newline = this.text.indexOf('\n', this.offset);
     const end = newline < 0 ? this.text.length : newline + 1;
     const text = this.text.slice(this.offset, end);
@@ -56,6 +59,20 @@ class PhysicalLines implements LineSource {
     this.offset = end;
     this.count++;
     return { text, number: this.count };
+  }
+
+  /**
+   * Scan called again after ErrTooLong returns the scanner's full buffer once, as if the file ended
+   * there: the first 64 KiB of the long line, a cut last character as stray bytes. BuildKit's parser
+   * asks again when the long line ended a continuation, and parses that piece as an instruction.
+   */
+  private partialLine(): SourceLine | undefined {
+    if (this.partialLineGiven) return undefined;
+    this.partialLineGiven = true;
+    // One UTF-16 unit more than bytes needed, so that a cut surrogate pair lies past the buffer.
+    const bytes = Buffer.from(this.text.slice(this.offset, this.offset + maxLineBytes + 1), 'utf8');
+    this.count++;
+    return { text: goString(bytes, 0, maxLineBytes), number: this.count };
   }
 }
 
@@ -121,12 +138,15 @@ function canContainHeredoc(command: CommandLine): boolean {
   return ['add', 'copy', 'run'].includes(goToLower(target.keyword)) && !target.json;
 }
 
-/** Go's `strings.TrimSpace(string(line[1:]))` for a comment line: BuildKit drops the first byte, not the `#`. */
+/**
+ * Go's `strings.TrimSpace(string(line[1:]))` for a comment line: BuildKit drops the first byte, not the
+ * `#`; the rest of a cut first character stays as stray bytes (see isStrayByte).
+ */
 function commentText(line: string): string {
   const first = line.codePointAt(0) ?? 0;
   const firstLength = first > 0xffff ? 2 : 1;
-  const brokenBytes = Buffer.byteLength(String.fromCodePoint(first), 'utf8') - 1;
-  return goTrimSpace('\ufffd'.repeat(brokenBytes) + line.slice(firstLength)).text;
+  const cut = Buffer.from(String.fromCodePoint(first), 'utf8').subarray(1);
+  return goTrimSpace(String.fromCharCode(...Array.from(cut, (byte) => 0xdc00 + byte)) + line.slice(firstLength)).text;
 }
 
 /** Lone surrogates cannot come from UTF-8; they become U+FFFD, as decoding would have made them. */

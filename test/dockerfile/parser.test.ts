@@ -3,6 +3,7 @@
 import test from 'ava';
 import { DockerfileSyntaxError } from '../../engine/dockerfile/errors.js';
 import { dumpAst } from '../../engine/dockerfile/dump.js';
+import { goQuoteList } from '../../engine/dockerfile/go-quote.js';
 import { parseDockerfile } from '../../engine/dockerfile/parser.js';
 
 const dumps: Array<[string, string, string]> = [
@@ -127,6 +128,21 @@ const dumps: Array<[string, string, string]> = [
     "(from \"x\")\n(run \"cat\" \"<<EOF\")\n(run \"echo done\")\n",
   ],
   [
+    "healthcheck type cut inside a character keeps the stray bytes",
+    "FROM x\nHEALTHCHECK CMD\u00a0true\nHEALTHCHECK --interval=5s NONE\u0800\nONBUILD HEALTHCHECK CMD\u00a0[\"a\"]\n",
+    "(from \"x\")\n(healthcheck \"CMD\\xc2\" \"true\")\n(healthcheck [\"--interval=5s\"] \"NONE\\xe0\" \"\\x80\")\n(onbuild (healthcheck \"CMD\\xc2\" \"a\"))\n",
+  ],
+  [
+    "arguments after a flag cut inside a character",
+    "FROM x\nCOPY --from=build\u5800 /a /b\nRUN --network=none\u2800echo hi\nENV --x\u5800 A=b\nENV --x\u5800=1 A=b\nONBUILD --x\u5800 RUN y\n",
+    "(from \"x\")\n(copy [\"--from=build\u00e5\"] \"\\x80\" \"/a\" \"/b\")\n(run [\"--network=none\u00e2\"] \"\\x80echo hi\")\n(env [\"--x\u00e5\"] \"\\x80\" \"A=b\" \"\")\n(env [\"--x\u00e5\"] \"\ufffd\" \"1\" \"=\" \"A\" \"b\" \"=\")\n(onbuild [\"--x\u00e5\"] (\ufffd \"\"))\n",
+  ],
+  [
+    "characters newer than Go's Unicode 15.0 are escaped and not lower-cased",
+    "FROM x\nRUN echo \u{1fae9} \u{1f600}\nCMD [\"\\u2ffc\"]\nLABEL \u1c89=1\n\ua7cbX y\n",
+    "(from \"x\")\n(run \"echo \\U0001fae9 \u{1f600}\")\n(cmd \"\\u2ffc\")\n(label \"\\u1c89\" \"1\" \"=\")\n(\ua7cbx \"\")\n",
+  ],
+  [
     "leading whitespace and tabs",
     "  FROM x\n\tRUN   echo indented\n    # indented comment\n",
     "(from \"x\")\n(run \"echo indented\")\n",
@@ -208,6 +224,23 @@ test('empty continuation lines are allowed with a warning; comments above an ins
   t.is(ast.warnings.length, 1);
   t.regex(ast.warnings[0].message, /Empty continuation line/);
   t.deepEqual(ast.instructions[1].comments, ['first', 'second']);
+});
+
+test('a too-long line that a continuation runs into: its first 64 KiB are still parsed, and their error wins', (t) => {
+  const label = t.throws(() => parseDockerfile(`FROM x\nRUN a \\\nLABEL a=b ${'c '.repeat(32768)}\nRUN b\n`), { instanceOf: DockerfileSyntaxError });
+  t.is(label?.message, 'Syntax error - can\'t find = in "c". Must be of the form: name=value');
+  t.is(label?.position.line, 3);
+  const heredoc = t.throws(() => parseDockerfile(`FROM x\nRUN a \\\nRUN <<EOF ${'a'.repeat(65536)}\nEOF\n`));
+  t.regex(heredoc?.message ?? '', /^unterminated heredoc/);
+  const plain = t.throws(() => parseDockerfile(`FROM x\nRUN a \\\nRUN ${'a'.repeat(65536)}\n`));
+  t.is(plain?.message, 'dockerfile line greater than max allowed size of 65535');
+  t.is((plain as DockerfileSyntaxError).position.line, 3);
+});
+
+test('a comment after a multi-byte space keeps the bytes BuildKit leaves when it cuts the first byte', (t) => {
+  const [from, run] = parseDockerfile('\u2028# note\nFROM x\n\u00a0# caf\u00e9\nRUN a\n').instructions;
+  t.is(goQuoteList(from.comments), '["\\x80\\xa8# note"]');
+  t.is(goQuoteList(run.comments), '["\\xa0# caf\u00e9"]');
 });
 
 test('ONBUILD keeps the trigger as a child node with its own flags', (t) => {
