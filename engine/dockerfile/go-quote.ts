@@ -47,12 +47,16 @@ export function isStrayByte(code: number): boolean {
   return code >= 0xdc80 && code <= 0xdcff;
 }
 
+const plainAscii = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 const namedEscapes: Readonly<Record<string, string>> = {
   '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\', '"': '\\"',
 };
 
 /** strconv.Quote: a double-quoted Go string literal; printable Unicode is kept as is. */
 export function goQuote(text: string): string {
+  // Most text is printable ASCII with nothing to escape: no need to compile the Unicode class above.
+  if (plainAscii.test(text)) return `"${text}"`;
   let out = '"';
   for (const char of text) {
     const code = char.codePointAt(0) ?? 0;
