@@ -1,6 +1,6 @@
 // Heredocs (`<<EOF`, `<<-EOF`, `<<"EOF"`, `3<<EOF`) in RUN, COPY and ADD: which words of a logical line
 // open one (BuildKit's heredocsFromLine and ParseHeredoc), and reading their bodies from the lines below.
-import { ExpansionError } from '../expand/errors.js';
+import { ExpansionError, ExpansionLimitError } from '../expand/errors.js';
 import { expandWords } from '../expand/lex.js';
 import { isGoSpaceCode } from './line-parsers.js';
 
@@ -93,7 +93,7 @@ export function heredocsOfLine(line: string): LocatedHeredocMarker[] {
   try {
     words = expandWords(line, noVariables, { ...lexerOptions, rawQuotes: true, rawEscapes: true });
   } catch (error) {
-    if (error instanceof ExpansionError) return [];
+    if (error instanceof ExpansionError && !(error instanceof ExpansionLimitError)) return [];
     throw tooDeep(error, 0);
   }
   const offsets = markerOffsets(line);
@@ -107,7 +107,7 @@ export function heredocsOfLine(line: string): LocatedHeredocMarker[] {
     try {
       marker = parseHeredocWord(word);
     } catch (error) {
-      if (error instanceof ExpansionError) throw new HeredocError(error.message, offset);
+      if (error instanceof ExpansionError && !(error instanceof ExpansionLimitError)) throw new HeredocError(error.message, offset);
       throw tooDeep(error, offset);
     }
     if (marker) markers.push({ ...marker, offset });
@@ -120,7 +120,7 @@ export function heredocsOfLine(line: string): LocatedHeredocMarker[] {
  * not. Rather than miss a heredoc BuildKit would find, such a line is refused.
  */
 function tooDeep(error: unknown, offset: number): unknown {
-  if (!(error instanceof RangeError)) return error;
+  if (!(error instanceof ExpansionLimitError)) return error;
   return new HeredocError('cannot look for heredocs in this line: its ${...} expressions are nested too deeply', offset);
 }
 

@@ -404,11 +404,24 @@ const lineParsers: ReadonlyMap<string, LineParser> = new Map<string, LineParser>
   ['workdir', wholeString],
 ]);
 
+/**
+ * ONBUILDs in a row BuildKit's parser nests without end (its instruction layer then refuses them); past
+ * this many msbuild refuses them at once, before its recursive readers of the tree run out of stack.
+ */
+const maxOnbuildNesting = 64;
+let onbuildNesting = 0;
+
 /** ONBUILD: the rest is an instruction line of its own (any instruction: the next layer rejects ONBUILD/FROM/MAINTAINER). */
 function parseSubCommand(rest: string, restOffset: number, escapeToken: EscapeToken): { args: string[]; json: boolean; child?: CommandLine } {
   if (rest === '') return { args: [], json: false };
-  const child = parseCommandLine(rest, escapeToken, restOffset);
-  return { args: [child.keyword, ...child.args], json: false, child };
+  if (onbuildNesting >= maxOnbuildNesting) throw new LineParseError("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", restOffset);
+  onbuildNesting++;
+  try {
+    const child = parseCommandLine(rest, escapeToken, restOffset);
+    return { args: [child.keyword, ...child.args], json: false, child };
+  } finally {
+    onbuildNesting--;
+  }
 }
 
 /**

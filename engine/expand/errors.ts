@@ -3,3 +3,9 @@
 export class ExpansionError extends Error {
   override readonly name = 'ExpansionError';
 }
+
+/**
+ * An expansion msbuild refuses although BuildKit would try it: `${...}` nested deeper than a JavaScript
+ * stack goes, or a value that grows past maxExpandedLength (`ENV B=$A$A`, `ENV C=$B$B`, ... doubles).
+ */
+export class ExpansionLimitError extends ExpansionError {}

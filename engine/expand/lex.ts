@@ -1,7 +1,7 @@
 // Variable expansion with the semantics of BuildKit's shell lexer (frontend/dockerfile/shell/lex.go):
 // $V and ${V...} operators, quotes, the escape character, and word splitting (ProcessWords).
 import { goQuote } from '../dockerfile/go-quote.js';
-import { ExpansionError } from './errors.js';
+import { ExpansionError, ExpansionLimitError } from './errors.js';
 
 export type EscapeToken = '\\' | '`';
 
@@ -494,14 +494,27 @@ function withDefaults(options: LexOptions): Required<LexOptions> {
   };
 }
 
+/**
+ * Characters an expanded word may have: eight times what Linux lets one environment string be
+ * (128 KiB), and small enough that values doubling at every ENV are refused long before memory runs out.
+ */
+export const maxExpandedLength = 1024 * 1024;
+
 function runExpansion(word: string, env: ReadonlyMap<string, string>, options: LexOptions): { expander: WordExpander; processed: ProcessedText } {
   const expander = new WordExpander(word, env, withDefaults(options));
+  let processed: ProcessedText;
   try {
-    return { expander, processed: expander.expand() };
+    processed = expander.expand();
   } catch (error) {
-    if (error instanceof ExpansionError) throw new ExpansionError(`failed to process ${goQuote(word)}: ${error.message}`);
+    if (error instanceof ExpansionError) throw new (error instanceof ExpansionLimitError ? ExpansionLimitError : ExpansionError)(`failed to process ${goQuote(word)}: ${error.message}`);
+    // The lexer recurses into `${...}`; a string past V8's limit is a RangeError too.
+    if (error instanceof RangeError) throw new ExpansionLimitError(`failed to process ${goQuote(word)}: its \${...} expressions are nested too deeply or its value is too long`);
     throw error;
   }
+  if (processed.text.length > maxExpandedLength) {
+    throw new ExpansionLimitError(`failed to process ${goQuote(word)}: the expanded value would be ${processed.text.length} characters, more than ${maxExpandedLength}`);
+  }
+  return { expander, processed };
 }
 
 /** BuildKit's ProcessWordWithMatches: the expanded word, and which variables were (not) set. Throws ExpansionError. */

@@ -98,3 +98,21 @@ test('10,000 steps in one stage and 10,000 continuation lines parse in bounded t
   t.is((refused as DockerfileSyntaxError).position.line, 2);
   t.true(performance.now() - started < 10_000);
 });
+
+test('expansions nested past the stack, ONBUILD chains and values that double at every ENV or ARG: clear errors, bounded memory', async (t) => {
+  const refused = async (text: string, message: RegExp) => {
+    const before = process.memoryUsage().rss;
+    const error = await t.throwsAsync(async () => planBuild(text), { instanceOf: DockerfileSyntaxError });
+    t.regex(error?.message ?? '', message);
+    t.true(process.memoryUsage().rss - before < 1024 * 1024 * 1024, 'well under a GiB more');
+  };
+  await refused(`FROM busybox\nENV B=${'${A:-'.repeat(3000)}x${'}'.repeat(3000)}\n`, /nested too deeply/);
+  await refused(`FROM busybox\n${'ONBUILD '.repeat(5000)}RUN x\n`, /chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed/);
+  for (const keyword of ['ENV', 'ARG']) {
+    const doubling = Array.from({ length: 30 }, (_, i) => `${keyword} A${i + 1}=\${A${i}}\${A${i}}`).join('\n');
+    await refused(`FROM busybox\n${keyword} A0=xxxxxxxx\n${doubling}\n`, /the expanded value would be \d+ characters, more than 1048576/);
+  }
+  // Within the limits, ONBUILD nests as BuildKit's parser nests it (its instruction layer refuses it).
+  const { parseDockerfile } = await import('../../engine/dockerfile/parser.js');
+  t.is(parseDockerfile(`FROM busybox\n${'ONBUILD '.repeat(10)}RUN x\n`).instructions[1].child?.keyword, 'onbuild');
+});
