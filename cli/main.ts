@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The msbuild command line: argument parsing and dispatch to commands; user errors printed once, no stack.
+import './warnings.js';
 import { Command, CommanderError } from 'commander';
 import { collect, separatePullFlag } from './options.js';
 import { formatUserError, isUserError } from './user-error.js';
@@ -146,14 +147,17 @@ debug
     debugAstCommand({ file: options.file, context });
   });
 
-// If every connection to the daemon dropped without an error (a daemon killed mid-request), nothing
-// is left to run and the command would end silently: say what happened instead.
+// A last resort: daemon calls reject when their connection drops (so builds clean up and say so),
+// but should one ever be left waiting with nothing else to run, the command would end silently:
+// say what happened instead.
 let settled = false;
 process.on('beforeExit', () => {
   if (settled) return;
   settled = true;
-  process.stderr.write('error: lost the connection to the Docker daemon before the command finished\n');
-  process.exit(1);
+  void import('../engine/docker/daemon.js').then(({ connectionLostMessage }) => {
+    process.stderr.write(`error: ${connectionLostMessage('the command was left waiting for an answer')}\n`);
+    process.exit(1);
+  });
 });
 
 // A function, not a top-level await: that would keep this module out of the CommonJS bundle.

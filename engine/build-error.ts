@@ -21,8 +21,10 @@ export class BuildError extends Error {
     /** The last lines of the step's output (at most 20). */
     readonly outputTail: string[] = [],
     readonly exitCode?: number,
+    /** The error it reports (kept as `cause`: a lost daemon connection is recognised through it). */
+    options?: ErrorOptions,
   ) {
-    super(step ? `${step.label}: ${message}` : message);
+    super(step ? `${step.label}: ${message}` : message, options);
     this.reason = message;
   }
 

@@ -1,9 +1,10 @@
 // msbuild as a library: `build(options)` plans a Dockerfile, runs its stages on a Docker daemon with
 // the step cache, and leaves the target image in the daemon. The Build class owns every resource a
-// build takes (containers, temp files) and releases them on success, failure and interruption.
+// build takes (containers, temp files) and releases them on success, failure and interruption; an
+// interrupted build, or one whose daemon stopped answering, stops waiting and cleans up at once,
+// within bounded time.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { BuildError, OutputTail, type FailedStep } from './build-error.js';
@@ -19,8 +20,11 @@ import { CopyDestinationError } from './copy/layout.js';
 import { CopyTargetError } from './copy/apply.js';
 import { SourceNotFoundError } from './copy/resolve.js';
 import { ContextFs, type SourceFs } from './copy/source-fs.js';
+import { abortReason, onAbort } from './abort.js';
 import { ContainerRegistry, removeOrphanedContainers } from './docker/container.js';
-import { checkDaemon, connectDocker, daemonMessage } from './docker/daemon.js';
+import { checkDaemon, connectDocker, connectionFailure, connectionLostMessage, DaemonError, daemonMessage, pingDaemon, withTimeout } from './docker/daemon.js';
+import { inspectImage } from './docker/images.js';
+import { DaemonWatchdog } from './docker/watchdog.js';
 import { CommandFailedError, runNetworkMode, type ResourceLimits } from './docker/executor.js';
 import { ImageCatalog } from './docker/catalog.js';
 import { NetworkSandboxes } from './docker/network-sandbox.js';
@@ -29,7 +33,7 @@ import { DockerfileSyntaxError, sourceLineAt } from './dockerfile/errors.js';
 import { parseDockerfile } from './dockerfile/parser.js';
 import type { BuildErrorEvent, BuildEvent, BuildSummary, EventListener, StepRef } from './events.js';
 import { formatPlatform } from './expand/args.js';
-import { materialize } from './image/assemble.js';
+import { imagesLoadedWith, materialize } from './image/assemble.js';
 import { cloneConfig, configWithoutTimes, imageIdOf, type ImageConfig } from './image/config.js';
 import { KnownFs } from './image/known-fs.js';
 import { withCachedStep, withConfigOnly, withMetadataStep, type ImageState } from './image/state.js';
@@ -42,6 +46,7 @@ import { prepareBinds, type PreparedBinds } from './steps/bind-sources.js';
 import { prepareMounts } from './steps/mounts.js';
 import { executeRun } from './steps/run.js';
 import { executeWorkdir } from './steps/workdir.js';
+import { createTempDir, removeOrphanedTempDirs, removeTempDir } from './temp-dirs.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never';
 
@@ -87,6 +92,12 @@ export interface BuildOptions {
    */
   dryRun?: boolean;
 }
+
+/** After an interrupt (or a daemon lost), how long the build's own work may take to wind down before cleanup starts anyway. */
+const windDownMs = 1500;
+/** How long cleanup may wait for the daemon to remove containers: after an interrupt, and normally. */
+const hurriedCleanupMs = 3000;
+const cleanupMs = 30_000;
 
 /** Remembered file digests kept across builds (~120 bytes each on disk). */
 const memoLimit = 200_000;
@@ -190,6 +201,11 @@ export class Build {
   private epoch: Date | undefined;
   /** COPY --from content digests by (image, sources): a stage rebuilt to the same image needs no fetch. */
   private fromDigests = new Map<string, string>();
+  /** Aborted when the build must stop: interrupted (the caller's signal) or the daemon stopped answering. */
+  private readonly stop = new AbortController();
+  private watchdog: DaemonWatchdog | undefined;
+  /** Temp dirs of killed msbuild processes, being removed while the build starts. */
+  private orphanedTempDirs: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: BuildOptions) {
     this.docker = options.docker ?? connectDocker();
@@ -211,19 +227,104 @@ export class Build {
   }
 
   async execute(): Promise<BuildResult> {
+    const outer = this.options.signal;
+    const unlink = onAbort(outer, () => this.stop.abort(outer?.reason));
     try {
-      return await this.executeInner();
+      return await this.windingDown(this.executeInner());
     } catch (error) {
-      this.emit(buildErrorEvent(error));
-      throw error;
+      const reported = await this.explained(error);
+      this.emit(buildErrorEvent(reported));
+      throw reported;
     } finally {
-      await this.sandboxes?.close();
-      await this.registry.removeAll();
-      if (this.tempDir !== '') await rm(this.tempDir, { recursive: true, force: true });
-      if (this.memoChanged) {
-        await this.store.writeJson('file-digests.json', Object.fromEntries(newest(this.memo, memoLimit))).catch(() => undefined);
-        await this.store.writeJson('from-digests.json', Object.fromEntries(newest(this.fromDigests, memoLimit))).catch(() => undefined);
-      }
+      unlink();
+      this.watchdog?.stop();
+      await this.cleanUp();
+    }
+  }
+
+  /**
+   * `work`, until the build is stopped (interrupted, or the daemon stopped answering): then it gets
+   * `windDownMs` to end by itself (steps see the abort and return at once), and after that the build
+   * stops waiting for it: a daemon call that never returns cannot hold the cleanup and the exit.
+   */
+  private windingDown<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    let unlink = () => undefined as void;
+    const abandoned = new Promise<never>((_, reject) => {
+      unlink = onAbort(this.stop.signal, () => {
+        timer = setTimeout(() => reject(abortReason(this.stop.signal)), windDownMs);
+      });
+    });
+    abandoned.catch(() => undefined);
+    return Promise.race([work, abandoned]).finally(() => {
+      unlink();
+      clearTimeout(timer);
+    });
+  }
+
+  /** Everything the build holds, released: bounded in time when the build was stopped or the daemon is gone. */
+  private async cleanUp(): Promise<void> {
+    const within = this.stop.signal.aborted || this.watchdog?.dead ? hurriedCleanupMs : cleanupMs;
+    await this.sandboxes?.close(within);
+    const left = await this.registry.removeAll(within);
+    if (left > 0) {
+      this.emit({
+        type: 'warning',
+        time: Date.now(),
+        message: `${left} container(s) could not be removed (the Docker daemon is gone or did not answer within ${within / 1000}s); the next msbuild build removes them`,
+        containersLeft: left,
+      });
+    }
+    if (this.tempDir !== '') await removeTempDir(this.tempDir);
+    // A stopped build does not ask the daemon about images it may not have made: those entries go.
+    if (this.stop.signal.aborted) this.pendingEntries.clear();
+    else await this.recordLoaded();
+    await this.orphanedTempDirs;
+    if (this.memoChanged) {
+      await this.store.writeJson('file-digests.json', Object.fromEntries(newest(this.memo, memoLimit))).catch(() => undefined);
+      await this.store.writeJson('from-digests.json', Object.fromEntries(newest(this.fromDigests, memoLimit))).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The error to report. A connection-level error (refused, reset, hang-up) means the daemon went
+   * away, unless the daemon still answers (an ADD URL download can fail the same way): then it is
+   * said so, naming the step and DOCKER_HOST.
+   */
+  private async explained(error: unknown, during?: string): Promise<unknown> {
+    const dead = this.watchdog?.dead;
+    if (dead && !this.options.signal?.aborted) return dead;
+    const why = connectionFailure(error);
+    if (why === undefined || this.options.signal?.aborted) return error;
+    if (await pingDaemon(this.docker, 2000).then(() => true, () => false)) return error;
+    const message = connectionLostMessage(why);
+    if (error instanceof BuildError && error.step) return new BuildError(message, error.step);
+    return new DaemonError(during ? `${during}: ${message}` : message);
+  }
+
+  /**
+   * Cache entries of steps whose image exists only once the stage is loaded (layers msbuild wrote
+   * onto a scratch stage), by that image's ID: written when the load succeeded, so the index never
+   * points at an image that was never made.
+   */
+  private readonly pendingEntries = new Map<string, CacheEntry[]>();
+
+  /**
+   * Writes the pending entries whose image was loaded: `loaded` IDs when the caller knows them, else
+   * those the daemon has (asked briefly; not at all when it stopped answering). The rest are dropped.
+   */
+  private async recordLoaded(loaded?: readonly string[]): Promise<void> {
+    const ids = loaded ?? [...this.pendingEntries.keys()];
+    for (const id of ids) {
+      const entries = this.pendingEntries.get(id);
+      if (!entries) continue;
+      this.pendingEntries.delete(id);
+      const exists =
+        loaded !== undefined ||
+        (!this.watchdog?.dead && (await withTimeout(inspectImage(this.docker, id), 2000, () => new Error('no answer')).then((found) => found !== undefined, () => false)));
+      if (!exists) continue;
+      for (const entry of entries) await this.store.put(entry);
     }
   }
 
@@ -244,7 +345,12 @@ export class Build {
     const dockerfileText = this.options.dockerfileText !== undefined ? Promise.resolve(this.options.dockerfileText) : this.readDockerfile();
     dockerfileText.catch(() => undefined);
     const daemon = await daemonAnswer;
+    this.watchdog = new DaemonWatchdog(this.docker, (error) => this.stop.abort(error));
+    this.watchdog.start();
     this.sandboxes = new NetworkSandboxes(this.docker, this.registry, this.id, daemon.architecture);
+    this.orphanedTempDirs = removeOrphanedTempDirs().then((removed) => {
+      if (removed > 0) this.emit({ type: 'warning', time: Date.now(), message: `removed ${removed} temporary director${removed === 1 ? 'y' : 'ies'} left by an interrupted msbuild` });
+    });
     const orphans = await removeOrphanedContainers(this.docker).catch(() => 0);
     if (orphans > 0) this.emit({ type: 'warning', time: Date.now(), message: `removed ${orphans} container(s) left by an interrupted msbuild` });
     for (const dir of this.options.cacheFrom ?? []) {
@@ -271,7 +377,7 @@ export class Build {
       if (!/^\d+$/.test(epochArg)) throw new BuildError(`invalid SOURCE_DATE_EPOCH ${JSON.stringify(epochArg)}: expected seconds since 1970`);
       this.epoch = new Date(Number(epochArg) * 1000);
     }
-    this.tempDir = await mkdtemp(join(tmpdir(), `msbuild-${this.id}-`));
+    this.tempDir = await createTempDir(this.id);
     this.contextFs = new ContextFs(this.contextDir, await loadIgnoreRules(this.contextDir, this.dockerfilePath));
     this.memo = new Map(Object.entries((await this.store.readJson<Record<string, string>>('file-digests.json')) ?? {}));
     this.fromDigests = new Map(Object.entries((await this.store.readJson<Record<string, string>>('from-digests.json')) ?? {}));
@@ -291,7 +397,7 @@ export class Build {
     });
 
     this.runStepsLeft = this.plan.stages.reduce((sum, stage) => sum + stage.steps.filter((step) => step.action.kind === 'run').length, 0);
-    const scheduler = new Scheduler<StageOutcome>(this.options.pool ?? new WorkPool(jobs), this.options.signal);
+    const scheduler = new Scheduler<StageOutcome>(this.options.pool ?? new WorkPool(jobs), this.stop.signal);
     const runners = this.plan.stages.map((stage) =>
       this.runStage(stage, scheduler).then(
         (outcome) => scheduler.stageDone(stage.node.index, outcome),
@@ -453,7 +559,7 @@ export class Build {
       // In a dry run a stage that would rebuild has no image to read yet.
       if (outcome.virtual) return undefined;
       // Any image with the stage's layers will do to read its files.
-      const image = outcome.state.imageId ?? outcome.state.layerImageId ?? (await materialize(this.docker, outcome.state)).imageId;
+      const image = outcome.state.imageId ?? outcome.state.layerImageId ?? (await this.loaded(outcome.state, scheduler.signal)).imageId;
       if (image === undefined) throw new Error('internal: a finished stage has no image');
       return { kind: 'image', image, description: `stage ${this.plan.graph.stages[source.stage].displayName}` };
     }
@@ -619,7 +725,12 @@ export class Build {
     }
     // Only the target needs an image with its exact config; other stages are read through their layers.
     const isTarget = stage.node.index === this.plan.target.index;
-    const finalState = isTarget || current.state.layerImageId === undefined ? await this.stageResult(stage, current) : current.state;
+    const finalState =
+      isTarget || current.state.layerImageId === undefined
+        ? await this.stageResult(stage, current, scheduler).catch(async (error: unknown) => {
+            throw await this.explained(error, `loading the image of stage ${stage.node.displayName}`);
+          })
+        : current.state;
     const image = (finalState.imageId ?? finalState.layerImageId) as string;
     const size = await this.catalog.size(image);
     this.stageSizes.set(stage.node.displayName, size);
@@ -635,13 +746,13 @@ export class Build {
    * The stage's final image. When the stage ends with metadata steps its config must be loaded; the
    * loaded image is cached under the stage's final key so a cached rebuild loads nothing.
    */
-  private async stageResult(stage: StagePlan, current: StageOutcome): Promise<ImageState> {
+  private async stageResult(stage: StagePlan, current: StageOutcome, scheduler: Scheduler<StageOutcome>): Promise<ImageState> {
     if (current.state.imageId !== undefined) return current.state;
     // The final config depends on metadata steps too: they are part of this key.
     const resultKey = digestOf({ layers: current.key, config: configWithoutTimes(current.state.config) });
     const known = await this.cachedState(resultKey, stage);
     if (known) return this.stateFromEntry(known);
-    const state = await materialize(this.docker, current.state);
+    const state = await this.loaded(current.state, scheduler.signal);
     await this.store.put({
       key: resultKey,
       imageId: state.imageId as string,
@@ -656,6 +767,15 @@ export class Build {
     });
     this.usedKeys.add(resultKey);
     return state;
+  }
+
+  /** `state` loaded into the daemon; the pending entries of the steps it loads are written then. */
+  private async loaded(state: ImageState, signal: AbortSignal): Promise<ImageState> {
+    if (state.imageId !== undefined) return state;
+    const ids = imagesLoadedWith(state);
+    const result = await materialize(this.docker, state, signal);
+    await this.recordLoaded(ids);
+    return result;
   }
 
   private lastStepOf(stageIndex: number): string {
@@ -753,7 +873,7 @@ export class Build {
             const index = stageOf(from);
             const outcome = index === undefined ? undefined : stages.get(index);
             if (index === undefined || !outcome) return { image: (await this.baseImage(from, this.options.pull ?? 'missing')).id, description: `image ${from}` };
-            const image = outcome.state.imageId ?? outcome.state.layerImageId ?? (await materialize(this.docker, outcome.state)).imageId;
+            const image = outcome.state.imageId ?? outcome.state.layerImageId ?? (await this.loaded(outcome.state, scheduler.signal)).imageId;
             if (image === undefined) throw new Error('internal: a finished stage has no image');
             return { image, description: `stage ${this.plan.graph.stages[index].displayName}` };
           },
@@ -796,15 +916,15 @@ export class Build {
         if (action.kind === 'workdir') return executeWorkdir(stepContext, step, action, current.state, time);
         throw new Error('internal: a config step has no execution');
       });
+      // A step cancelled while it ran is not recorded, even when its work came back: the abort may
+      // have cut it short anywhere.
+      scheduler.throwIfCancelled();
       const seconds = (Date.now() - started) / 1000;
       if (!joined) this.stepsRun++;
       const state = outcome.state;
-      // A layer msbuild wrote is loaded with the stage; its image will have exactly this config's ID.
-      const deferred = state.layerImageId === undefined && state.imageId === undefined ? imageIdOf(state.config) : undefined;
-      await this.store.put({
+      const entry: CacheEntry = {
         key,
-        imageId: (state.layerImageId ?? state.imageId ?? deferred) as string,
-        ...(state.imageId !== undefined || deferred ? { configImageId: state.imageId ?? deferred } : {}),
+        imageId: '',
         config: state.config,
         stage: stage.node.displayName,
         step: step.displayText,
@@ -813,7 +933,19 @@ export class Build {
         created: new Date().toISOString(),
         ...(state.knownFs ? { knownFs: state.knownFs.toJSON() } : {}),
         inputs,
-      });
+      };
+      if (state.layerImageId === undefined && state.imageId === undefined) {
+        // A layer msbuild wrote is loaded with the stage, as an image with exactly this config's ID:
+        // the entry is written once that load succeeded.
+        const id = imageIdOf(state.config);
+        this.pendingEntries.set(id, [...(this.pendingEntries.get(id) ?? []), { ...entry, imageId: id, configImageId: id }]);
+      } else {
+        await this.store.put({
+          ...entry,
+          imageId: (state.layerImageId ?? state.imageId) as string,
+          ...(state.imageId !== undefined ? { configImageId: state.imageId } : {}),
+        });
+      }
       await this.store.recordInputs(identity, inputs);
       this.usedKeys.add(key);
       this.emit({ type: 'step-done', time: Date.now(), stepId: ref.id, seconds, layerSize: outcome.layerSize, ...(joined ? { shared: true } : {}) });
@@ -822,7 +954,7 @@ export class Build {
     } catch (error) {
       // The step that fails first is the one the build reports; the others were stopped because of it.
       const cancelled = error instanceof CancelledError || scheduler.signal.aborted;
-      const failure = cancelled ? error : this.stepError(error, ref, tail);
+      const failure = cancelled ? error : await this.explained(this.stepError(error, ref, tail));
       if (startedEvent) {
         this.emit({
           type: 'step-error',
@@ -875,7 +1007,7 @@ export class Build {
       return new BuildError(error.message, step);
     }
     const message = error instanceof Error ? daemonMessage(error) : String(error);
-    return new BuildError(message, step, tail.tail);
+    return new BuildError(message, step, tail.tail, undefined, { cause: error });
   }
 
   private async finish(target: ImageState): Promise<BuildResult> {
@@ -884,7 +1016,7 @@ export class Build {
     if (labels.size > 0) {
       const config = cloneConfig(state.config);
       config.config.Labels = { ...(config.config.Labels ?? {}), ...Object.fromEntries(labels) };
-      state = await materialize(this.docker, withConfigOnly(state, config));
+      state = await this.loaded(withConfigOnly(state, config), this.stop.signal);
     }
     const imageId = state.imageId as string;
     const tags = this.options.tags ?? [];
@@ -928,6 +1060,8 @@ export class Build {
         .map((s) => ({ stage: s.node.displayName, size: this.stageSizes.get(s.node.displayName) ?? 0 })),
       criticalPath: this.criticalPath(),
     };
+    // Entries of steps loaded by a later step (a RUN after COPYs onto scratch) exist now: export them too.
+    await this.recordLoaded();
     if (this.options.cacheTo) await exportCache(this.docker, this.store, this.options.cacheTo, this.usedKeys);
     this.emit({ type: 'build-done', time: Date.now(), summary });
     return { buildId: this.id, imageId, tags, summary, config: state.config, stageImages: this.stageImages, cacheKeys: [...this.usedKeys] };

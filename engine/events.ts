@@ -78,6 +78,8 @@ export interface WarningEvent {
   type: 'warning';
   time: number;
   message: string;
+  /** Containers the daemon did not remove in time at the build's end (the next build removes them). */
+  containersLeft?: number;
 }
 
 export interface StageDoneEvent {

@@ -1,12 +1,15 @@
-// Integration: `build()` on the real daemon — the images it leaves, the errors it gives, and that no
-// container outlives a build, on success or failure.
+// Integration: `build()` on the real daemon — the images it leaves, the errors it gives, that no
+// container outlives a build, on success, failure or abort, and that the cache index only points at
+// images that exist.
 import test from 'ava';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from '../engine/build.js';
 import { BuildError } from '../engine/build-error.js';
+import { CacheStore } from '../engine/cache/store.js';
 import type { BuildEvent } from '../engine/events.js';
+import { assertIndexValid } from './support/cache-index.js';
 import { imageFiles, leftoverContainers, makeContext, removeDir, removeImages, requireDaemon, runImage, uniqueName } from './support/docker.js';
 
 const contexts: string[] = [];
@@ -157,4 +160,40 @@ test('a failing step cancels a stage that a later COPY --from of the failing sta
   const sleeping = events.find((e) => e.type === 'step-start' && e.step.name === 'RUN sleep 30');
   const sleepId = sleeping?.type === 'step-start' ? sleeping.step.id : '';
   t.true(events.some((e) => e.type === 'step-error' && e.stepId === sleepId && e.cancelled), 'RUN sleep 30 is reported cancelled');
+});
+
+test('steps onto scratch are recorded once the stage is loaded (also when a RUN loads it); every entry has its image', async (t) => {
+  const ownCache = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
+  contexts.push(ownCache);
+  // The first stage is loaded as the target's base; the COPY onto scratch before the RUN is loaded by the RUN itself.
+  const { run } = await buildIn(
+    { Dockerfile: 'FROM scratch\nCOPY a /a\nCOPY --from=busybox /bin/busybox /bin/sh\nRUN ["/bin/sh", "-c", "echo ran > /ran"]\nCOPY b /b\n', a: 'a', b: 'b' },
+    { cacheDir: ownCache },
+  );
+  await run();
+  await assertIndexValid(t, ownCache);
+  const steps = (await new CacheStore(ownCache).list()).map((entry) => entry.step).sort();
+  t.true(steps.includes('COPY a /a') && steps.includes('COPY --from=busybox /bin/busybox /bin/sh') && steps.includes('COPY b /b'), steps.join(', '));
+  const again = await run();
+  t.is(again.summary.stepsRun, 0, 'the rebuild is fully cached');
+});
+
+test('an aborted build() rejects promptly while a layer is uploaded into a container, and records nothing for it', async (t) => {
+  const ownCache = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
+  contexts.push(ownCache);
+  const controller = new AbortController();
+  const { context, run, events } = await buildIn({ Dockerfile: 'FROM busybox\nCOPY . /ctx/\n' }, { cacheDir: ownCache, signal: controller.signal });
+  await writeFile(join(context, 'big.bin'), '');
+  await truncate(join(context, 'big.bin'), 1024 * 1024 * 1024);
+  const building = run();
+  building.catch(() => undefined);
+  // Digesting and writing 1 GiB takes seconds; the upload follows.
+  while (!events.some((e) => e.type === 'step-start' && e.step.name.startsWith('COPY'))) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  const aborted = Date.now();
+  controller.abort(new Error('interrupted by the test'));
+  await t.throwsAsync(building, { message: 'interrupted by the test' });
+  t.true(Date.now() - aborted < 10_000, `rejected ${Date.now() - aborted} ms after the abort`);
+  t.deepEqual(await leftoverContainers(buildIdOf(events)), []);
+  t.deepEqual((await new CacheStore(ownCache).list()).map((entry) => entry.step), []);
 });

@@ -1,12 +1,14 @@
 // `msbuild bake`: several targets from a YAML file (or compose.yaml) built at once over one shared
 // scheduler and cache; `--print` shows the resolved configuration, as a bake file, instead. Flags
-// shared with `msbuild build` are checked by the same code, before anything is read or run.
+// shared with `msbuild build` are checked by the same code, before anything is read or run, and
+// Ctrl-C works as there: the first cancels every target and cleans up, a second exits at once.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { applySet, BakeError, parseBakeFile, resolveBake } from '../../engine/bake/config.js';
 import { printBake } from '../../engine/bake/print.js';
 import { runBake } from '../../engine/bake/run.js';
 import { networkMode, positiveInteger, progressMode, pullPolicy } from '../options.js';
+import { Interrupts } from '../interrupt.js';
 import { createRenderer } from '../render/select.js';
 import { BakeProgress } from './bake-progress.js';
 
@@ -50,6 +52,9 @@ export async function bakeCommand(targets: string[], options: BakeCommandOptions
 
   const renderer = await createRenderer(progress, process.stderr);
   const view = new BakeProgress(renderer, progress, (text) => process.stderr.write(text));
+  const interrupts = new Interrupts((signal) =>
+    renderer.handle({ type: 'warning', time: Date.now(), message: `${signal}: cancelling every target and removing their containers` }),
+  );
   let outcomes: Awaited<ReturnType<typeof runBake>>;
   try {
     outcomes = await runBake(resolved, {
@@ -58,11 +63,20 @@ export async function bakeCommand(targets: string[], options: BakeCommandOptions
       ...(network !== undefined ? { network } : {}),
       ...(pull !== undefined ? { pull } : {}),
       noCache: options.cache === false,
-      onEvent: (target, event) => view.handle(target, event),
+      signal: interrupts.signal,
+      onEvent: (target, event) => {
+        interrupts.observe(event);
+        view.handle(target, event);
+      },
     });
     view.finish(resolved.map((target) => target.name));
   } finally {
     renderer.close();
+    interrupts.dispose();
+  }
+  if (interrupts.interrupted) {
+    process.stderr.write(`${interrupts.cancelledLine('bake')}\n`);
+    process.exit(interrupts.exitCode);
   }
   let failed = 0;
   for (const outcome of outcomes) {

@@ -1,9 +1,11 @@
 // `msbuild build`: argument parsing for a build, progress rendering, the image ID printed last,
-// and Ctrl-C: the first interrupt cancels and cleans up (exit 130), a second one exits at once.
+// and Ctrl-C: the first interrupt cancels and cleans up (exit 130), a second one exits at once
+// (cli/interrupt.ts, shared with bake).
 import { writeFile } from 'node:fs/promises';
 import { build } from '../../engine/build.js';
 import type { BuildEvent } from '../../engine/events.js';
 import { networkMode, parseBuildArgs, parseLabels, positiveInteger, progressMode, pullPolicy } from '../options.js';
+import { Interrupts } from '../interrupt.js';
 import { createRenderer } from '../render/select.js';
 import { timelineHtml, timelineSvg } from '../render/timeline.js';
 import { traceJson } from '../render/trace.js';
@@ -67,27 +69,15 @@ function localCacheDir(spec: string, key: 'src' | 'dest'): string {
 }
 
 export async function buildCommand(context: string, options: BuildCommandOptions): Promise<void> {
-  const controller = new AbortController();
-  let interrupts = 0;
-  let exitCode = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupts++;
-    exitCode = signal === 'SIGTERM' ? 143 : 130;
-    if (interrupts > 1) {
-      process.stderr.write('\ninterrupted again: exiting now (the cache index stays valid)\n');
-      process.exit(exitCode);
-    }
-    renderer.handle({ type: 'warning', time: Date.now(), message: `${signal}: cancelling the build and removing its containers` });
-    controller.abort(new Error(`interrupted by ${signal}`));
-  };
   const progress = progressMode(options.quiet ? 'quiet' : (options.progress ?? 'auto'));
   const renderer = await createRenderer(progress, process.stderr);
   // The trace and timeline need the steps' times, not their output.
   const recorded: BuildEvent[] = [];
   const record = options.trace !== undefined || options.timeline !== undefined;
   let errorReported = false;
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = new Interrupts((signal) =>
+    renderer.handle({ type: 'warning', time: Date.now(), message: `${signal}: cancelling the build and removing its containers` }),
+  );
   try {
     const result = await build({
       context,
@@ -115,8 +105,9 @@ export async function buildCommand(context: string, options: BuildCommandOptions
       },
       outputs: (options.output ?? []).map(parseOutputSpec),
       metadataFile: options.metadataFile,
-      signal: controller.signal,
+      signal: interrupts.signal,
       onEvent: (event: BuildEvent) => {
+        interrupts.observe(event);
         if (event.type === 'build-error') errorReported = true;
         if (record && event.type !== 'step-log') recorded.push(event);
         renderer.handle(event);
@@ -126,10 +117,10 @@ export async function buildCommand(context: string, options: BuildCommandOptions
     process.stdout.write(`${result.imageId}\n`);
   } catch (error) {
     renderer.close();
-    if (controller.signal.aborted) {
-      process.stderr.write('build cancelled; intermediate containers removed\n');
+    if (interrupts.interrupted) {
+      process.stderr.write(`${interrupts.cancelledLine('build')}\n`);
       await writePictures(options, recorded);
-      process.exit(exitCode);
+      process.exit(interrupts.exitCode);
     }
     if (progress === 'json' && isUserError(error)) {
       // The JSON stream is the whole report: its last line, build-error, says what failed.
@@ -139,8 +130,7 @@ export async function buildCommand(context: string, options: BuildCommandOptions
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
     await writePictures(options, recorded);
   }
 }

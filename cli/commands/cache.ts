@@ -29,7 +29,10 @@ function truncate(text: string, width: number): string {
 }
 
 export async function cacheLsCommand(options: { cacheDir?: string; json?: boolean }): Promise<void> {
-  const entries = (await storeFor(options).list()).sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
+  const { entries: found, broken } = await storeFor(options).verify();
+  const entries = found.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
+  // Builds skip broken files (a miss); a listing says they are there, without failing.
+  for (const file of broken) process.stderr.write(`warning: ${file.path} is not a usable cache entry (${file.problem}); builds ignore it, and it can be deleted\n`);
   if (options.json) {
     const rows = entries.map((e) => ({ key: e.key, image: e.imageId, stage: e.stage, step: e.step, size: e.layerSize, seconds: e.seconds, lastUsed: e.lastUsed.toISOString() }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

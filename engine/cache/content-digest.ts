@@ -1,7 +1,9 @@
 // Content digests of what a COPY/ADD reads: every path, type, mode, owner, link target and file body
 // (never mtimes), streamed through sha256 so large files need no memory; bodies of unchanged context
-// files are not read twice thanks to a memo keyed by inode, size and change times.
+// files are not read twice thanks to a memo keyed by inode, size and change times. An abort stops the
+// walk between files and destroys the file being read, so Ctrl-C does not wait for gigabytes of hashing.
 import { createHash } from 'node:crypto';
+import { abortReason, onAbort, throwIfAborted } from '../abort.js';
 import type { CopyItem } from '../copy/resolve.js';
 import { walkItem } from '../copy/resolve.js';
 import { fileBody, type SourceFs, type SourceNode } from '../copy/source-fs.js';
@@ -13,7 +15,8 @@ export interface FileDigestMemo {
   set(identity: string, digest: string): void;
 }
 
-export async function fileDigest(fs: SourceFs, path: string, node: SourceNode, memo?: FileDigestMemo): Promise<string> {
+export async function fileDigest(fs: SourceFs, path: string, node: SourceNode, memo?: FileDigestMemo, signal?: AbortSignal): Promise<string> {
+  throwIfAborted(signal);
   const identity = memo ? node.identity : undefined;
   if (identity !== undefined) {
     const known = memo?.get(identity);
@@ -22,7 +25,15 @@ export async function fileDigest(fs: SourceFs, path: string, node: SourceNode, m
   const hash = createHash('sha256');
   const body = fileBody(fs, path, node.size);
   if (Buffer.isBuffer(body)) hash.update(body);
-  else for await (const chunk of body) hash.update(chunk as Buffer);
+  else {
+    const release = onAbort(signal, () => body.destroy(abortReason(signal as AbortSignal)));
+    try {
+      for await (const chunk of body) hash.update(chunk as Buffer);
+    } finally {
+      release();
+      body.destroy();
+    }
+  }
   const digest = `sha256:${hash.digest('hex')}`;
   if (identity !== undefined) memo?.set(identity, digest);
   return digest;
@@ -43,17 +54,20 @@ export async function contentDigestOf(
   items: ReadonlyArray<{ fs: SourceFs; item: CopyItem }>,
   excludes: readonly string[],
   memo?: FileDigestMemo,
+  signal?: AbortSignal,
 ): Promise<ContentDigest> {
   const files = new Map<string, string>();
   const lines: string[] = [];
   for (const { fs, item } of items) {
-    const rootContent = item.root.type === 'file' ? await fileDigest(fs, item.path, item.root, memo) : undefined;
+    const rootContent = item.root.type === 'file' ? await fileDigest(fs, item.path, item.root, memo, signal) : undefined;
     const rootLine = describe(item.root, rootContent);
     const label = item.name === '' ? item.argument : item.name;
     lines.push(`${label}\t${rootLine}`);
     files.set(label, digestOf(rootLine));
     for await (const walked of walkItem(fs, item, excludes)) {
-      const content = walked.node.type === 'file' ? await fileDigest(fs, walked.sourcePath, walked.node, memo) : undefined;
+      // Small files are read synchronously: a walk of a huge context checks for an abort per file.
+      throwIfAborted(signal);
+      const content = walked.node.type === 'file' ? await fileDigest(fs, walked.sourcePath, walked.node, memo, signal) : undefined;
       const line = describe(walked.node, content);
       lines.push(`${label}/${walked.relative}\t${line}`);
       files.set(`${label}/${walked.relative}`, digestOf(line));

@@ -1,7 +1,7 @@
 // The on-disk cache index: one JSON file per entry (key → image and its exact config), written by
 // rename so concurrent msbuild processes never see or leave a half-written entry.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ImageConfig } from '../image/config.js';
@@ -70,6 +70,21 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
 
 const hex = (key: string) => key.replace(/^sha256:/, '');
 
+/** A file in the index that is not a whole entry. */
+export interface BrokenEntry {
+  path: string;
+  problem: string;
+}
+
+/** What is wrong with an entry read from the file `id.json`, or undefined when it is whole. */
+function entryProblem(entry: CacheEntry | null, id: string): string | undefined {
+  if (typeof entry !== 'object' || entry === null) return 'not a JSON object';
+  if (typeof entry.key !== 'string' || hex(entry.key) !== id) return `its key ${JSON.stringify(entry.key)} does not match the file name`;
+  if (typeof entry.imageId !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(entry.imageId)) return 'no image ID';
+  if (typeof entry.config !== 'object' || entry.config === null || !Array.isArray(entry.config.rootfs?.diff_ids)) return 'no image config';
+  return undefined;
+}
+
 export class CacheStore {
   constructor(readonly dir: string) {}
 
@@ -102,29 +117,43 @@ export class CacheStore {
     await rm(this.entryPath(key), { force: true });
   }
 
+  /** Every readable entry. Unreadable files are skipped: a build treats them as misses (see verify). */
   async list(): Promise<StoredEntry[]> {
+    return (await this.verify()).entries;
+  }
+
+  /**
+   * Every entry, and the files that are not whole entries (unparseable, named for another key, or
+   * missing what a build needs), which list() skips: for `cache ls` and tests to see them.
+   */
+  async verify(): Promise<{ entries: StoredEntry[]; broken: BrokenEntry[] }> {
     const root = join(this.dir, 'entries');
     let shards: string[];
     try {
       shards = await readdir(root);
     } catch {
-      return [];
+      return { entries: [], broken: [] };
     }
     const entries: StoredEntry[] = [];
-    const { stat } = await import('node:fs/promises');
+    const broken: BrokenEntry[] = [];
     for (const shard of shards) {
       for (const name of await readdir(join(root, shard)).catch(() => [] as string[])) {
         if (!name.endsWith('.json')) continue;
         const path = join(root, shard, name);
         try {
           const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-          entries.push({ ...(JSON.parse(text) as CacheEntry), lastUsed: info.mtime });
-        } catch {
-          continue;
+          const entry = JSON.parse(text) as CacheEntry;
+          const problem = entryProblem(entry, name.slice(0, -'.json'.length));
+          if (problem) broken.push({ path, problem });
+          else entries.push({ ...entry, lastUsed: info.mtime });
+        } catch (error) {
+          // Removed by a prune in another process between readdir and read: not broken.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          broken.push({ path, problem: (error as Error).message });
         }
       }
     }
-    return entries;
+    return { entries, broken };
   }
 
   private stepPath(identity: string): string {

@@ -1,6 +1,7 @@
 // ADD's extra sources: local tar archives (plain, gzip, bzip2, xz) unpacked into the destination, and
 // URLs downloaded by msbuild. Archive entries are confined to the destination: `../`, absolute names and
-// writes through the archive's own symlinks cannot land outside it (no tar-slip).
+// writes through the archive's own symlinks cannot land outside it (no tar-slip). Devices, fifos and
+// hard links between the archive's own files are unpacked as they are, as docker build unpacks them.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -57,7 +58,7 @@ function decompressed(input: Readable, kind: ArchiveKind): Readable {
 
 /** The archive's contents as a source tree (its root is the destination's contents). */
 export async function unpackArchive(fs: SourceFs, path: string, kind: ArchiveKind): Promise<ImageSourceFs> {
-  const tree = await ImageSourceFs.create(`archive ${path}`);
+  const tree = await ImageSourceFs.create(`archive ${path}`, { unpacked: true });
   try {
     await tree.addArchive('', decompressed(fs.open(path), kind));
     return tree;

@@ -109,15 +109,21 @@ export async function copyEntries(request: CopyRequest, target: TargetView): Pro
   })) {
     const node = placed.node;
     const body = placed.body;
+    const mtime = request.clampMtime && node.mtime > request.clampMtime ? request.clampMtime : node.mtime;
+    if (placed.linkTo !== undefined) {
+      entries.push({ path: placed.path, type: 'link', mode: node.mode, uid: node.uid, gid: node.gid, mtime, linkname: placed.linkTo, ...(node.pax ? { pax: node.pax } : {}) });
+      continue;
+    }
     entries.push({
       path: placed.path,
       type: node.type,
       mode: node.mode,
       uid: node.uid,
       gid: node.gid,
-      mtime: request.clampMtime && node.mtime > request.clampMtime ? request.clampMtime : node.mtime,
+      mtime,
       ...(node.type === 'symlink' ? { linkname: node.linkname ?? '' } : {}),
       ...(node.type === 'file' ? { size: node.size } : {}),
+      ...(node.device ? { device: node.device } : {}),
       ...(body ? { body: () => fileBody(body.fs, body.path, node.size) } : {}),
       ...(node.pax ? { pax: node.pax } : {}),
     });
@@ -129,7 +135,8 @@ export async function copyEntries(request: CopyRequest, target: TargetView): Pro
 export function recordEntries(fs: KnownFs, entries: readonly LayerEntry[]): void {
   for (const entry of entries) {
     fs.record(entry.path, {
-      type: entry.type === 'link' ? 'file' : entry.type,
+      // Hard links, devices and fifos are files to path resolution: none is a directory or a symlink.
+      type: entry.type === 'directory' || entry.type === 'symlink' ? entry.type : 'file',
       mode: entry.mode,
       uid: entry.uid,
       gid: entry.gid,

@@ -1,9 +1,11 @@
 // Writes a source tree onto the host (bind-mount copies, local exports), never outside the
-// destination: every path is cleaned and symlinks are written as links, not followed.
+// destination: every path is cleaned and symlinks are written as links, not followed; devices and fifos
+// are made as they are (devices only as root).
 import { createWriteStream } from 'node:fs';
 import { chmod, lchown, mkdir, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { canMake, makeSpecialFile } from './special-files.js';
 import type { SourceFs, SourceNode } from './source-fs.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -13,6 +15,10 @@ async function writeNode(fs: SourceFs, sourcePath: string, node: SourceNode, tar
     await mkdir(target, { recursive: true });
   } else if (node.type === 'symlink') {
     await symlink(node.linkname ?? '', target);
+  } else if (node.type === 'character-device' || node.type === 'block-device' || node.type === 'fifo') {
+    // A device needs root; without it the tree has no such entry rather than a stand-in.
+    if (!canMake(node.type)) return;
+    await makeSpecialFile(target, node.type, node.mode, node.device);
   } else {
     await pipeline(fs.open(sourcePath), createWriteStream(target, { mode: node.mode & 0o777 }));
   }

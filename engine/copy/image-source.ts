@@ -1,13 +1,14 @@
 // COPY --from sources: paths fetched from an image (through a container that never starts), kept in a
-// temporary directory with their tar metadata (owner, mode, links) so the copy sees them as the image has them.
+// temporary directory with their tar metadata (owner, mode, links, devices) so the copy sees them as the
+// image has them. Unpacked ADD archives are read the same way.
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import { smallFileBytes, type SourceFs, type SourceNode } from './source-fs.js';
+import { smallFileBytes, type SourceFs, type SourceNode, type SourceNodeType } from './source-fs.js';
+import { createTempDir, removeTempDir } from '../temp-dirs.js';
 
 /** A small archived file collected and written at once (a write stream per file costs more than the file). */
 async function writeSmallFile(entry: AsyncIterable<unknown>, hostPath: string): Promise<void> {
@@ -23,12 +24,14 @@ export class ImageSourceFs implements SourceFs {
   private constructor(
     readonly description: string,
     private readonly dir: string,
+    readonly keepsSpecialFiles: boolean,
   ) {
     this.nodes.set('', { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: 0 });
   }
 
-  static async create(description: string): Promise<ImageSourceFs> {
-    return new ImageSourceFs(description, await mkdtemp(join(tmpdir(), 'msbuild-from-')));
+  /** `unpacked`: the tree is an archive ADD unpacks, so its devices and fifos are copied as they are. */
+  static async create(description: string, options: { unpacked?: boolean } = {}): Promise<ImageSourceFs> {
+    return new ImageSourceFs(description, await createTempDir('from'), options.unpacked === true);
   }
 
   private addNode(path: string, node: SourceNode): void {
@@ -69,14 +72,16 @@ export class ImageSourceFs implements SourceFs {
           }
           next();
         };
+        const type = nodeTypeOf(header.type);
         const node: SourceNode = {
-          type: header.type === 'directory' ? 'directory' : header.type === 'symlink' ? 'symlink' : 'file',
+          type,
           mode: (header.mode ?? 0o644) & 0o7777,
           uid: header.uid ?? 0,
           gid: header.gid ?? 0,
           mtime: header.mtime ?? new Date(0),
-          size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
-          ...(header.type === 'symlink' ? { linkname: header.linkname ?? '' } : {}),
+          size: type === 'file' ? (header.size ?? 0) : 0,
+          ...(type === 'symlink' ? { linkname: header.linkname ?? '' } : {}),
+          ...(type === 'character-device' || type === 'block-device' ? { device: { major: header.devmajor ?? 0, minor: header.devminor ?? 0 } } : {}),
           ...(header.pax ? { pax: paxToKeep(header.pax as Record<string, string>) } : {}),
         };
         if (name === '') {
@@ -85,16 +90,11 @@ export class ImageSourceFs implements SourceFs {
           return;
         }
         if (header.type === 'link') {
-          // A hard link inside the archive: a copy of the file it links to.
           const targetName = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
           const target = parent === '' ? targetName : `${parent}/${targetName}`;
-          const linked = this.nodes.get(target);
           entry.resume();
           entry.on('end', () => {
-            if (linked) {
-              this.addNode(path, { ...linked, mtime: node.mtime });
-              this.hostCopies.set(path, target);
-            }
+            this.addHardLink(path, target, node);
             finish();
           });
           return;
@@ -110,6 +110,7 @@ export class ImageSourceFs implements SourceFs {
           .then(() => (node.size <= smallFileBytes ? writeSmallFile(entry, hostPath) : pipeline(entry, createWriteStream(hostPath))))
           .then(() => {
             this.addNode(path, node);
+            this.hostCopies.delete(path);
             finish();
           })
           .catch(finish);
@@ -124,6 +125,30 @@ export class ImageSourceFs implements SourceFs {
 
   /** Hard-linked paths → the path whose bytes they share. */
   private readonly hostCopies = new Map<string, string>();
+  /** Every name of a hard-linked file, by its `hardLink` key. */
+  private readonly linkGroups = new Map<string, string[]>();
+
+  /**
+   * A hard link in the archive: another name for a file already in it (a link to anything else, such
+   * as a host path or a name further on, is left out: it could only reach outside the tree). The
+   * names share one inode, so the link's owner, mode and time become every name's, as unpacking does.
+   */
+  private addHardLink(path: string, target: string, header: SourceNode): void {
+    const linked = this.nodes.get(target);
+    if (!linked || linked.type === 'directory' || target === path) return;
+    const key = linked.hardLink ?? target;
+    const group = this.linkGroups.get(key) ?? [target];
+    // Unpacking changes a symlink's owner but neither its mode nor its times (it has no lchmod).
+    const shared = linked.type === 'symlink' ? { uid: header.uid, gid: header.gid } : { uid: header.uid, gid: header.gid, mode: header.mode, mtime: header.mtime };
+    for (const name of group) {
+      const node = this.nodes.get(name);
+      // A name the archive has since replaced with another file is no longer in the group.
+      if (node && (name === target || node.hardLink === key)) this.nodes.set(name, { ...node, ...shared, hardLink: key });
+    }
+    this.addNode(path, { ...linked, ...shared, hardLink: key });
+    this.linkGroups.set(key, [...group, path]);
+    this.hostCopies.set(path, this.hostCopies.get(target) ?? target);
+  }
 
   async lstat(path: string): Promise<SourceNode | undefined> {
     return this.nodes.get(posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, ''));
@@ -148,7 +173,21 @@ export class ImageSourceFs implements SourceFs {
   }
 
   async dispose(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    await removeTempDir(this.dir);
+  }
+}
+
+/** A tar entry's type as a node type; types a tree cannot hold (sockets do not exist in tar) read as files. */
+function nodeTypeOf(type: tarStream.Header['type'] | undefined): SourceNodeType {
+  switch (type) {
+    case 'directory':
+    case 'symlink':
+    case 'character-device':
+    case 'block-device':
+    case 'fifo':
+      return type;
+    default:
+      return 'file';
   }
 }
 

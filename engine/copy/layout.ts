@@ -1,6 +1,7 @@
 // Where copied files land and with which owner and mode: BuildKit's COPY rules (a directory source
 // copies its contents, a file goes into a directory destination or is renamed, --chown/--chmod apply
-// to every copied entry but not to the destination directory itself).
+// to every copied entry but not to the destination directory itself; hard links within one source stay
+// links; devices and fifos as BuildKit's copier writes them).
 import { posix } from 'node:path';
 import type { CopyItem } from './resolve.js';
 import { walkItem } from './resolve.js';
@@ -18,6 +19,8 @@ export interface PlacedEntry {
   node: SourceNode;
   /** Where the body of a file is read from. */
   body?: { fs: SourceFs; path: string };
+  /** A further name of a hard-linked file: the image path of the name copied first, which it links to. */
+  linkTo?: string;
 }
 
 /** A destination that cannot hold the sources (several sources into a file path). */
@@ -112,17 +115,37 @@ export async function* placeItems(
     );
   }
   for (const { fs, item } of items) {
+    // Hard links are kept between the names one source copies (BuildKit's copier is per source): a
+    // name whose other names lie outside the copied tree, or in another source, is a file of its own.
+    const firstNames = new Map<string, string>();
+    const place = (path: string, sourcePath: string, source: SourceNode): PlacedEntry | undefined => {
+      const node = asCopied(fs, source);
+      if (!node) return undefined;
+      const first = node.hardLink === undefined ? undefined : firstNames.get(node.hardLink);
+      if (node.hardLink !== undefined && first === undefined) firstNames.set(node.hardLink, path);
+      if (first !== undefined) return { path, node: adjusted(node, options), linkTo: first };
+      return { path, node: adjusted(node, options), ...(node.type === 'file' && source.type === 'file' ? { body: { fs, path: sourcePath } } : {}) };
+    };
     if (item.root.type === 'directory') {
       for await (const walked of walkItem(fs, item, options.excludes)) {
-        yield {
-          path: posix.join(destPath, walked.relative),
-          node: adjusted(walked.node, options),
-          ...(walked.node.type === 'file' ? { body: { fs, path: walked.sourcePath } } : {}),
-        };
+        const placed = place(posix.join(destPath, walked.relative), walked.sourcePath, walked.node);
+        if (placed) yield placed;
       }
       continue;
     }
-    const path = destIsDirectory ? posix.join(destPath, item.name) : destPath;
-    yield { path, node: adjusted(item.root, options), ...(item.root.type === 'file' ? { body: { fs, path: item.path } } : {}) };
+    const placed = place(destIsDirectory ? posix.join(destPath, item.name) : destPath, item.path, item.root);
+    if (placed) yield placed;
   }
+}
+
+/**
+ * A node as a copy writes it. BuildKit's file copier (Engine 20.10's, which `docker build` runs) writes
+ * a device as an empty regular file with the device's mode and owner, and leaves a fifo out; ADD of an
+ * archive unpacks both as they are.
+ */
+function asCopied(fs: SourceFs, node: SourceNode): SourceNode | undefined {
+  if (fs.keepsSpecialFiles) return node;
+  if (node.type === 'fifo') return undefined;
+  if (node.type !== 'character-device' && node.type !== 'block-device') return node;
+  return { type: 'file', mode: node.mode, uid: node.uid, gid: node.gid, mtime: node.mtime, size: 0, ...(node.pax ? { pax: node.pax } : {}) };
 }

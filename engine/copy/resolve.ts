@@ -83,8 +83,11 @@ export async function resolveSources(fs: SourceFs, sources: readonly string[]): 
     const clean = cleanSourcePath(argument);
     if (hasWildcard(clean)) {
       for (const match of await matchWildcard(fs, clean)) {
+        // A matched symlink is the source itself, so it is followed; one that leads nowhere fails the
+        // copy, as in BuildKit (`"/nowhere" not found`).
         const followed = await followPath(fs, match);
-        if (followed) items.push({ name: posix.basename(match), path: followed.path, argument, root: followed.node });
+        if (!followed) throw new SourceNotFoundError(await linkTargetOf(fs, match) ?? argument, fs.description);
+        items.push({ name: posix.basename(match), path: followed.path, argument, root: followed.node });
       }
       continue;
     }
@@ -95,8 +98,16 @@ export async function resolveSources(fs: SourceFs, sources: readonly string[]): 
   return items;
 }
 
-/** Paths (relative to the root) matching `pattern`, not descending into matched directories. */
-async function matchWildcard(fs: SourceFs, pattern: string): Promise<string[]> {
+/** Where the symlink at `path` points, as an absolute path in the source; undefined for a non-link. */
+export async function linkTargetOf(fs: SourceFs, path: string): Promise<string | undefined> {
+  const node = await fs.lstat(path);
+  if (node?.type !== 'symlink') return undefined;
+  const target = node.linkname ?? '';
+  return `/${cleanSourcePath(target.startsWith('/') ? target : posix.join(posix.dirname(path), target))}`;
+}
+
+/** Paths (relative to the root) matching `pattern` (a cleaned source), not descending into matched directories. */
+export async function matchWildcard(fs: SourceFs, pattern: string): Promise<string[]> {
   // Start walking at the longest wildcard-free directory prefix.
   const parts = pattern.split('/');
   const fixed: string[] = [];

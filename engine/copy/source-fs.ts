@@ -5,7 +5,13 @@ import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { IgnoreRules } from '../context/ignore.js';
 
-export type SourceNodeType = 'file' | 'directory' | 'symlink';
+export type SourceNodeType = 'file' | 'directory' | 'symlink' | 'character-device' | 'block-device' | 'fifo';
+
+/** Device numbers of a character or block device. */
+export interface DeviceNumbers {
+  major: number;
+  minor: number;
+}
 
 export interface SourceNode {
   type: SourceNodeType;
@@ -16,6 +22,13 @@ export interface SourceNode {
   mtime: Date;
   size: number;
   linkname?: string;
+  /** Device numbers, for character and block devices. */
+  device?: DeviceNumbers;
+  /**
+   * The same for every name of a file with several hard links (its inode, or its first name in an
+   * archive): a copy writes the second name it meets as a hard link to the first, as BuildKit does.
+   */
+  hardLink?: string;
   /** Extended attributes / PAX records to carry over. */
   pax?: Record<string, string>;
   /**
@@ -42,6 +55,11 @@ export interface SourceFs {
   open(path: string): Readable;
   /** The whole content of a file of at most `smallFileBytes`, where reading it at once is cheap. */
   readSmall?(path: string): Buffer;
+  /**
+   * True for an unpacked archive, whose devices and fifos ADD writes as they are. Elsewhere a copy
+   * follows BuildKit's file copier: a device becomes an empty regular file, a fifo is left out.
+   */
+  readonly keepsSpecialFiles?: boolean;
 }
 
 /** The file's body as the cheapest thing to read: a buffer for a small file, else a stream. */
@@ -90,6 +108,7 @@ export class ContextFs implements SourceFs {
       mtime: new Date(Number(stats.mtimeMs)),
       size: type === 'file' ? Number(stats.size) : 0,
       ...(type === 'symlink' ? { linkname: readlinkSync(this.hostPath(clean)) } : {}),
+      ...(type === 'file' && stats.nlink > 1n ? { hardLink: `${stats.dev}:${stats.ino}` } : {}),
       identity: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`,
     };
   }

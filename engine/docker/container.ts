@@ -1,7 +1,11 @@
 // Intermediate containers: created for a RUN (or to read/write files of an image), always removed.
-// Every container is registered with its build so that failure, Ctrl-C and exit remove it too.
+// Every container is registered with its build so that failure, Ctrl-C and exit remove it too. Each
+// daemon call a step waits on gives up when the step is cancelled, and removals are time-limited:
+// a daemon that does not answer must not keep msbuild from exiting (the next build removes leftovers).
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { abortReason, throwIfAborted, untilAborted } from '../abort.js';
+import { ownerOfThisProcess, processAlive } from '../owner.js';
 import { daemonMessage, statusCodeOf } from './daemon.js';
 
 import { hostname } from 'node:os';
@@ -13,24 +17,18 @@ export const ownerLabel = 'io.msbuild.owner';
 
 /** Labels for a container of build `buildId` owned by this process. */
 export function buildLabels(buildId: string): Record<string, string> {
-  return { [buildLabel]: buildId, [ownerLabel]: `${hostname()}:${process.pid}` };
+  return { [buildLabel]: buildId, [ownerLabel]: ownerOfThisProcess() };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** How long one removal may take before msbuild stops waiting for it (the daemon still finishes it). */
+const removalTimeoutMs = 10_000;
 
 /**
  * Removes containers left by msbuild processes of this host that no longer run (a build killed
  * with a second Ctrl-C or by the OOM killer). Returns how many were removed.
  */
 export async function removeOrphanedContainers(docker: Docker): Promise<number> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [ownerLabel] } });
+  const containers = await docker.listContainers({ all: true, filters: { label: [ownerLabel] }, abortSignal: AbortSignal.timeout(removalTimeoutMs) });
   const here = hostname();
   let removed = 0;
   for (const container of containers) {
@@ -38,7 +36,10 @@ export async function removeOrphanedContainers(docker: Docker): Promise<number> 
     const separator = owner.lastIndexOf(':');
     const pid = Number(owner.slice(separator + 1));
     if (owner.slice(0, separator) !== here || !Number.isInteger(pid) || processAlive(pid)) continue;
-    await docker.getContainer(container.Id).remove({ force: true, v: true }).then(() => removed++, () => undefined);
+    await docker
+      .getContainer(container.Id)
+      .remove({ force: true, v: true, abortSignal: AbortSignal.timeout(removalTimeoutMs) })
+      .then(() => removed++, () => undefined);
   }
   return removed;
 }
@@ -67,9 +68,12 @@ export function isSymlinkStat(stat: PathStat): boolean {
 export class ContainerRegistry {
   private readonly live = new Map<string, BuildContainer>();
   private readonly removing = new Set<Promise<void>>();
+  private closed = false;
 
+  /** Registers a new container; one created after the build's cleanup began is removed at once. */
   track(container: BuildContainer): void {
     this.live.set(container.id, container);
+    if (this.closed) container.release();
   }
 
   forget(container: BuildContainer): void {
@@ -86,10 +90,16 @@ export class ContainerRegistry {
     this.removing.add(tracked);
   }
 
-  /** Kills and removes every container still registered. Safe to call more than once. */
-  async removeAll(): Promise<void> {
-    await Promise.allSettled([...this.removing]);
-    await Promise.allSettled([...this.live.values()].map((container) => container.remove()));
+  /**
+   * Kills and removes every container still registered, waiting at most `withinMs` (a daemon that
+   * does not answer cannot hold the build). Returns how many may be left. Safe to call more than once.
+   */
+  async removeAll(withinMs = removalTimeoutMs): Promise<number> {
+    this.closed = true;
+    const deadline = AbortSignal.timeout(withinMs);
+    await untilAborted(Promise.allSettled([...this.removing]), deadline).catch(() => undefined);
+    await Promise.allSettled([...this.live.values()].map((container) => container.remove(deadline)));
+    return this.live.size;
   }
 }
 
@@ -119,31 +129,48 @@ export class BuildContainer {
   }
 
   /** Stat of `path` (symlinks in parent directories followed), or undefined when it does not exist. */
-  async stat(path: string): Promise<PathStat | undefined> {
+  async stat(path: string, signal?: AbortSignal): Promise<PathStat | undefined> {
     try {
-      const response = (await this.container.infoArchive({ path })) as Readable & { headers: Record<string, string> };
+      const response = (await this.container.infoArchive({ path, abortSignal: signal })) as Readable & { headers: Record<string, string> };
       response.resume();
       const header = response.headers['x-docker-container-path-stat'];
       return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
     } catch (error) {
+      throwIfAborted(signal);
       // 404: no such path; 500: a parent is not a directory. Both mean "not there".
       if (statusCodeOf(error) === 404 || statusCodeOf(error) === 500) return undefined;
       throw error;
     }
   }
 
-  /** A tar of `path` whose top entry is the path's base name (a symlinked path is resolved). */
-  async getArchive(path: string): Promise<Readable> {
-    return (await this.container.getArchive({ path })) as unknown as Readable;
+  /**
+   * A tar of `path` whose top entry is the path's base name (a symlinked path is resolved). With a
+   * signal, aborting destroys the request, and so the stream.
+   */
+  async getArchive(path: string, signal?: AbortSignal): Promise<Readable> {
+    try {
+      return (await this.container.getArchive({ path, abortSignal: signal })) as unknown as Readable;
+    } catch (error) {
+      throwIfAborted(signal);
+      throw error;
+    }
   }
 
-  /** Extracts `tar` into the container's filesystem at `path` (missing parents of entries are created 0755 root). */
-  async putArchive(tar: Readable, path: string): Promise<void> {
+  /**
+   * Extracts `tar` into the container's filesystem at `path` (missing parents of entries are created
+   * 0755 root). Aborting drops the upload (the daemon stops extracting) and destroys `tar`.
+   */
+  async putArchive(tar: Readable, path: string, signal?: AbortSignal): Promise<void> {
     try {
+      throwIfAborted(signal);
       // The daemon answers once the whole tar is extracted (dockerode resolves with the empty body).
-      await this.container.putArchive(tar, { path });
+      await untilAborted(this.container.putArchive(tar, { path, abortSignal: signal }), signal);
     } catch (error) {
-      throw new Error(`cannot write files into the image: ${daemonMessage(error)}`);
+      if (signal?.aborted) throw abortReason(signal);
+      throw new Error(`cannot write files into the image: ${daemonMessage(error)}`, { cause: error });
+    } finally {
+      // A request that failed (or a daemon that went away) leaves the file open otherwise.
+      tar.destroy();
     }
   }
 
@@ -168,23 +195,23 @@ export class BuildContainer {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-      await this.container.start().catch((error: unknown) => {
-        throw new ContainerStartError(daemonMessage(error));
+      throwIfAborted(signal);
+      await untilAborted(this.container.start(), signal).catch((error: unknown) => {
+        throwIfAborted(signal);
+        throw new ContainerStartError(daemonMessage(error), { cause: error });
       });
-      // An abort while the start was on its way found nothing running to kill: kill it now.
-      if (signal?.aborted) onAbort();
       // If the daemon dies, `wait` may never answer; the output stream ends either way, and then
-      // the daemon is asked directly (which fails at once when it is gone).
+      // the daemon is asked directly (which fails at once when it is gone). A cancelled step stops
+      // waiting at once: the kill is on its way, and the build's cleanup removes the container.
       const waited = this.container.wait() as Promise<{ StatusCode: number }>;
       const ended = drained.then(() => this.exitCodeAfterOutputEnded());
-      const statusCode = await Promise.race([waited.then((r) => r.StatusCode), ended]);
+      const statusCode = await untilAborted(Promise.race([waited.then((r) => r.StatusCode), ended]), signal);
       // Output written just before exit can trail the exit status on the attach stream.
       let trailTimer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise((resolve) => (trailTimer = setTimeout(resolve, 2000)))]);
       // A pending timer would keep the process alive for up to 2 s after the build.
       clearTimeout(trailTimer);
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      throwIfAborted(signal);
       return statusCode;
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -208,10 +235,19 @@ export class BuildContainer {
     }
   }
 
-  /** Commits the container's changes as an image and returns its ID. */
-  async commit(): Promise<string> {
-    const result = (await this.container.commit({ pause: false })) as { Id: string };
-    return result.Id;
+  /**
+   * Commits the container's changes as an image and returns its ID. Aborting stops waiting (the
+   * daemon may still finish the commit: an image no cache entry points to, which prune removes).
+   */
+  async commit(signal?: AbortSignal): Promise<string> {
+    throwIfAborted(signal);
+    try {
+      const result = (await untilAborted(this.container.commit({ pause: false, abortSignal: signal }), signal)) as { Id: string };
+      return result.Id;
+    } catch (error) {
+      throwIfAborted(signal);
+      throw error;
+    }
   }
 
   /**
@@ -222,12 +258,12 @@ export class BuildContainer {
     this.registry.removal(this.remove());
   }
 
-  /** Removes the container (killing it if it runs); idempotent. */
-  async remove(): Promise<void> {
+  /** Removes the container (killing it if it runs); idempotent. Gives up when `deadline` aborts. */
+  async remove(deadline: AbortSignal = AbortSignal.timeout(removalTimeoutMs)): Promise<void> {
     if (this.removed) return;
     this.removed = true;
     try {
-      await this.container.remove({ force: true, v: true });
+      await untilAborted(this.container.remove({ force: true, v: true, abortSignal: deadline }), deadline);
     } catch (error) {
       if (statusCodeOf(error) !== 404 && statusCodeOf(error) !== 409) {
         this.removed = false;

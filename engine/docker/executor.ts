@@ -114,7 +114,7 @@ async function runInContainer(environment: RunEnvironment, fromImage: string, ac
   try {
     const exitCode = await container.run(environment.onOutput, environment.signal);
     if (exitCode !== 0) throw new CommandFailedError(exitCode, action.argv);
-    return await container.commit();
+    return await container.commit(environment.signal);
   } finally {
     container.release();
   }

@@ -1,10 +1,13 @@
 // Puts images msbuild authored into the daemon with `docker load`: our exact config, only the layers
 // the daemon lacks (it reuses layers it has by chain ID), and a parent link so steps stay hidden.
+// The request and the writer feeding it end together: on an abort, a failed request or a dropped
+// connection, neither waits for the other.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import tarStream from 'tar-stream';
+import { onAbort, throwIfAborted, untilAborted } from '../abort.js';
 import { configBytes, imageIdOf, type ImageConfig } from '../image/config.js';
 import { daemonMessage } from './daemon.js';
 
@@ -34,18 +37,33 @@ export function isValidParent(parent: ImageConfig, child: ImageConfig): boolean 
 
 const hex = (digest: string) => digest.replace(/^sha256:/, '');
 
-/** Loads the image and returns its ID (sha256 of the config bytes, as the daemon computes it). */
-export async function loadImage(docker: Docker, request: LoadRequest): Promise<string> {
+/**
+ * Loads the image and returns its ID (sha256 of the config bytes, as the daemon computes it).
+ * Aborting `signal` drops the request and stops reading the layer files at once.
+ */
+export async function loadImage(docker: Docker, request: LoadRequest, signal?: AbortSignal): Promise<string> {
+  throwIfAborted(signal);
   const bytes = configBytes(request.config);
   const id = imageIdOf(request.config);
   const pack = tarStream.pack();
   const body = new PassThrough();
   pack.pipe(body);
+  // Ends the writer once the request is over, however it ended: a request that failed, or whose
+  // connection dropped (a daemon killed mid-load), stops reading the body, and a writer waiting for
+  // room would wait forever, with nothing left to run.
+  const over = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, over.signal]) : over.signal;
+  let reading: Readable | undefined;
+  const release = onAbort(stop, () => {
+    reading?.destroy();
+    pack.destroy();
+    body.destroy();
+  });
   const layerPath = (diffId: string) => `${hex(diffId)}/layer.tar`;
   const manifest: Array<Record<string, unknown>> = [];
   const writeEntries = async () => {
     const add = (name: string, data: Buffer) =>
-      new Promise<void>((resolve, reject) => pack.entry({ name, mtime: new Date(0) }, data, (error) => (error ? reject(error) : resolve())));
+      untilAborted(new Promise<void>((resolve, reject) => pack.entry({ name, mtime: new Date(0) }, data, (error) => (error ? reject(error) : resolve()))), stop);
     const ancestors = request.ancestors ?? [];
     const linkTo = (previous: ImageConfig | undefined, config: ImageConfig) =>
       previous && isValidParent(previous, config) ? { Parent: imageIdOf(previous) } : {};
@@ -65,10 +83,16 @@ export async function loadImage(docker: Docker, request: LoadRequest): Promise<s
     await add(`${hex(id)}.json`, bytes);
     for (const layer of request.newLayers ?? []) {
       const size = (await stat(layer.path)).size;
-      await new Promise<void>((resolve, reject) => {
-        const entry = pack.entry({ name: layerPath(layer.diffId), size, mtime: new Date(0) }, (error) => (error ? reject(error) : resolve()));
-        createReadStream(layer.path).on('error', reject).pipe(entry);
-      });
+      const file = createReadStream(layer.path);
+      reading = file;
+      await untilAborted(
+        new Promise<void>((resolve, reject) => {
+          const entry = pack.entry({ name: layerPath(layer.diffId), size, mtime: new Date(0) }, (error) => (error ? reject(error) : resolve()));
+          file.on('error', reject).pipe(entry);
+        }),
+        stop,
+      );
+      reading = undefined;
     }
     manifest.push({
       Config: `${hex(id)}.json`,
@@ -83,14 +107,24 @@ export async function loadImage(docker: Docker, request: LoadRequest): Promise<s
     body.destroy(error as Error);
     throw error;
   });
+  writing.catch(() => undefined);
   let output = '';
   try {
-    const response = await docker.loadImage(body, { quiet: true });
-    for await (const chunk of response as AsyncIterable<Buffer>) output += chunk.toString('utf8');
-    await writing;
+    const response = (await docker.loadImage(body, { quiet: true, abortSignal: signal })) as unknown as Readable;
+    const dropResponse = onAbort(signal, () => response.destroy());
+    try {
+      // The daemon answers once it has read everything (a writer that failed failed the request too).
+      for await (const chunk of response as AsyncIterable<Buffer>) output += chunk.toString('utf8');
+    } finally {
+      dropResponse();
+    }
   } catch (error) {
+    throwIfAborted(signal);
+    throw new Error(`docker load failed: ${daemonMessage(error)}`, { cause: error });
+  } finally {
+    over.abort();
+    release();
     await writing.catch(() => undefined);
-    throw new Error(`docker load failed: ${daemonMessage(error)}`);
   }
   const failure = /"error(?:Detail)?":\s*\{?"?(?:message"?:\s*)?"([^"]+)"/.exec(output);
   if (failure) throw new Error(`docker load failed: ${failure[1]}`);

@@ -4,12 +4,12 @@
 // keeps a pool of namespaces for the same reason. A holder serves one RUN at a time, so parallel
 // steps never share a loopback interface; when none is idle the RUN gets its own namespace as
 // before, and a holder is started in the background for the steps after it.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { emptyImageConfig, historyComment, imageIdOf, type ImageConfig } from '../image/config.js';
 import { writeLayer } from '../image/layer.js';
+import { createTempDir, removeTempDir } from '../temp-dirs.js';
+import { untilAborted } from '../abort.js';
 import { BuildContainer, buildLabels, type ContainerRegistry } from './container.js';
 import { inspectImage } from './images.js';
 import { loadImage } from './load.js';
@@ -60,7 +60,7 @@ export const sandboxImageTag = 'msbuild/netns-holder:1';
 async function ensureHolderImage(docker: Docker, architecture: string): Promise<string> {
   const program = pausePrograms[architecture]?.();
   if (!program) throw new Error(`no network holder for ${architecture}`);
-  const dir = await mkdtemp(join(tmpdir(), 'msbuild-netns-'));
+  const dir = await createTempDir('netns');
   try {
     const layer = await writeLayer(
       [{ path: '/pause', type: 'file', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: program.length, body: program }],
@@ -78,7 +78,7 @@ async function ensureHolderImage(docker: Docker, architecture: string): Promise<
     if (await inspectImage(docker, id)) return id;
     return await loadImage(docker, { config, newLayers: [{ diffId: layer.diffId, path: layer.path }], tags: [sandboxImageTag] });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   }
 }
 
@@ -134,10 +134,13 @@ export class NetworkSandboxes {
     };
   }
 
-  /** Retires, and waits for holders still starting (they are removed as they come up). */
-  async close(): Promise<void> {
+  /**
+   * Retires, and waits at most `withinMs` for holders still starting (they are removed as they come
+   * up; one the daemon never answers for is a leftover the next build removes).
+   */
+  async close(withinMs = 10_000): Promise<void> {
     this.retire();
-    await Promise.allSettled([...this.starts]);
+    await untilAborted(Promise.allSettled([...this.starts]), AbortSignal.timeout(withinMs)).catch(() => undefined);
   }
 
   /** No RUN is left: idle holders are removed now (in the background) and no new one starts. */

@@ -4,7 +4,7 @@
 // build leaves no output, whole or partial.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat as hostLstat, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { lstat as hostLstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -12,8 +12,7 @@ import type Docker from 'dockerode';
 import tarStream from 'tar-stream';
 import { flattenLayers } from './flatten.js';
 import { SavedImage } from './saved-image.js';
-import { ContextFs } from '../copy/source-fs.js';
-import { ignoreRules } from '../context/ignore.js';
+import { deviceNumbers } from '../copy/special-files.js';
 
 export type OutputSpec =
   | { type: 'docker' }
@@ -86,10 +85,13 @@ async function prepareBeside(spec: OutputSpec & { dest: string }, write: (tempor
   };
 }
 
+/**
+ * `dir` as a tar, as `docker export` writes a container: names in order, parents first; owners, modes
+ * and times (symlinks' too); a second name of a hard-linked file as a link to the first; devices and fifos.
+ */
 async function tarDirectory(dir: string, file: string): Promise<void> {
   const pack = tarStream.pack();
   const output = pipeline(pack as unknown as Readable, createWriteStream(file));
-  const fs = new ContextFs(dir, ignoreRules([]));
   const add = (header: Parameters<typeof pack.entry>[0], body?: Readable) =>
     new Promise<void>((resolvePromise, reject) => {
       if (!body) {
@@ -99,21 +101,34 @@ async function tarDirectory(dir: string, file: string): Promise<void> {
       const sink = pack.entry(header, (error) => (error ? reject(error) : resolvePromise()));
       pipeline(body, sink as unknown as NodeJS.WritableStream).catch(reject);
     });
+  /** dev:inode of each hard-linked file → the name it was first written under. */
+  const firstNames = new Map<string, string>();
   const visit = async (relative: string): Promise<void> => {
-    for (const name of await fs.readdir(relative)) {
+    for (const name of (await readdir(join(dir, relative))).sort()) {
       const path = relative === '' ? name : `${relative}/${name}`;
-      const node = await fs.lstat(path);
-      if (!node) continue;
-      const owner = await hostLstat(join(dir, path));
-      const header = { name: node.type === 'directory' ? `${path}/` : path, mode: node.mode, uid: owner.uid, gid: owner.gid, mtime: node.mtime };
-      if (node.type === 'directory') {
-        await add({ ...header, type: 'directory' });
+      const stats = await hostLstat(join(dir, path), { bigint: true });
+      const header = { name: path, mode: Number(stats.mode) & 0o7777, uid: Number(stats.uid), gid: Number(stats.gid), mtime: new Date(Number(stats.mtimeMs)) };
+      if (stats.isDirectory()) {
+        await add({ ...header, name: `${path}/`, type: 'directory' });
         await visit(path);
-      } else if (node.type === 'symlink') {
-        await add({ ...header, type: 'symlink', linkname: node.linkname ?? '' });
-      } else {
-        await add({ ...header, type: 'file', size: node.size }, fs.open(path));
+      } else if (stats.isSymbolicLink()) {
+        await add({ ...header, type: 'symlink', linkname: await readlink(join(dir, path)) });
+      } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+        const { major, minor } = deviceNumbers(stats.rdev);
+        await add({ ...header, type: stats.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
+      } else if (stats.isFIFO()) {
+        await add({ ...header, type: 'fifo' });
+      } else if (stats.isFile()) {
+        const inode = `${stats.dev}:${stats.ino}`;
+        const first = stats.nlink > 1n ? firstNames.get(inode) : undefined;
+        if (first !== undefined) {
+          await add({ ...header, type: 'link', linkname: first });
+          continue;
+        }
+        if (stats.nlink > 1n) firstNames.set(inode, path);
+        await add({ ...header, type: 'file', size: Number(stats.size) }, createReadStream(join(dir, path)));
       }
+      // Sockets cannot be in a layer, so a flattened image has none.
     }
   };
   await visit('');

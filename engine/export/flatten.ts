@@ -1,12 +1,14 @@
 // Applies image layers to a host directory in order, with OCI whiteouts (`.wh.x` deletes x,
 // `.wh..wh..opq` empties a directory), never writing outside the directory: names are cleaned and
-// entries whose parent is a symlink are skipped rather than written through it.
+// entries whose parent is a symlink are skipped rather than written through it. Everything a layer can
+// hold is written as it is: hard links as links, symlinks with their times, fifos, and devices as root.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
+import { canMake, makeSpecialFile } from '../copy/special-files.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -24,6 +26,25 @@ async function parentsAreDirectories(root: string, relative: string): Promise<bo
     }
   }
   return true;
+}
+
+/** True when `relative` exists under `root` and no directory on the way to it is a symlink. */
+async function reachedWithoutLinks(root: string, relative: string): Promise<boolean> {
+  const parts = relative.split('/');
+  let current = root;
+  for (let i = 0; i < parts.length; i++) {
+    current = join(current, parts[i]);
+    const stats = await lstat(current).catch(() => undefined);
+    if (!stats || (i < parts.length - 1 && !stats.isDirectory())) return false;
+  }
+  return true;
+}
+
+/** Owner (as root), mode and times from a tar header, on a path that is not a symlink. */
+async function setMetadata(target: string, header: tarStream.Header): Promise<void> {
+  if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
+  await chmod(target, header.mode ?? 0o644);
+  await utimes(target, header.mtime ?? new Date(0), header.mtime ?? new Date(0));
 }
 
 async function removeChildren(path: string): Promise<void> {
@@ -72,21 +93,32 @@ export async function applyLayer(layer: Readable, root: string): Promise<void> {
           case 'symlink':
             await symlink(header.linkname ?? '', target);
             if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
+            await lutimes(target, header.mtime ?? new Date(0), header.mtime ?? new Date(0));
             return false;
           case 'link': {
+            // Another name for a file already written; never through a symlink, which could lead the
+            // link to a host file.
             const linked = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
-            await link(join(root, linked), target).catch(() => undefined);
+            if (linked === '' || !(await reachedWithoutLinks(root, linked))) return false;
+            const made = await link(join(root, linked), target).then(() => true, () => false);
+            // The names share an inode: the link's owner, mode and time are the file's, as Docker applies them.
+            if (made && !(await lstat(target)).isSymbolicLink()) await setMetadata(target, header);
             return false;
           }
+          case 'character-device':
+          case 'block-device':
+          case 'fifo':
+            // Devices need root; without it the output has no such entry rather than a stand-in.
+            if (!canMake(header.type)) return false;
+            await makeSpecialFile(target, header.type, header.mode ?? 0o644, { major: header.devmajor ?? 0, minor: header.devminor ?? 0 });
+            await setMetadata(target, header);
+            return false;
           case 'file':
           case 'contiguous-file':
             await pipeline(body, createWriteStream(target, { mode: (header.mode ?? 0o644) & 0o777 }));
-            if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
-            await chmod(target, header.mode ?? 0o644);
-            await utimes(target, header.mtime ?? new Date(0), header.mtime ?? new Date(0));
+            await setMetadata(target, header);
             return true;
           default:
-            // Devices and fifos are not exported (they need privileges and are never build output).
             return false;
         }
       };

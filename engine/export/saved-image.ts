@@ -2,13 +2,12 @@
 // (in a temporary directory), in rootfs order. The basis of every exporter but `docker`.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import tarStream from 'tar-stream';
+import { createTempDir, removeTempDir } from '../temp-dirs.js';
 
 export interface SavedLayer {
   diffId: string;
@@ -26,7 +25,7 @@ export class SavedImage {
   ) {}
 
   static async read(docker: Docker, imageId: string): Promise<SavedImage> {
-    const dir = await mkdtemp(join(tmpdir(), 'msbuild-save-'));
+    const dir = await createTempDir('save');
     try {
       const stream = (await docker.getImage(imageId).get()) as unknown as Readable;
       const files = new Map<string, { path: string; digest: string; size: number }>();
@@ -77,12 +76,12 @@ export class SavedImage {
       });
       return new SavedImage(dir, imageId, configBytes, layers);
     } catch (error) {
-      await rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
       throw error;
     }
   }
 
   async dispose(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    await removeTempDir(this.dir);
   }
 }

@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import { inspectImage } from '../docker/images.js';
 import { loadImage } from '../docker/load.js';
-import type { HistoryEntry, ImageConfig } from './config.js';
+import { imageIdOf, type HistoryEntry, type ImageConfig } from './config.js';
 import type { WrittenLayer } from './layer.js';
 import { configWithLayer, withConfigOnly, type ImageState } from './state.js';
 
@@ -17,18 +17,24 @@ async function loadAfter(
   config: ImageConfig,
   state: ImageState,
   newLayers: Array<{ diffId: string; path: string }> = [],
+  signal?: AbortSignal,
 ): Promise<string> {
-  return loadImage(docker, { config, ancestors: ancestorsOf(state), newLayers });
+  return loadImage(docker, { config, ancestors: ancestorsOf(state), newLayers }, signal);
 }
 
-/** Makes sure a daemon image with exactly `state.config` exists (a config-only load when needed). */
+/** The IDs of the images a materialize of `state` loads: its config's and those of the steps since the last load. */
+export function imagesLoadedWith(state: ImageState): string[] {
+  return [...ancestorsOf(state), state.config].map((config) => imageIdOf(config));
+}
+
 /**
  * Makes sure a daemon image with exactly `state.config` exists: one load with the configs of the steps
  * since the last loaded image and the layers written since (so every step's image exists after it).
+ * Aborting `signal` stops the load.
  */
-export async function materialize(docker: Docker, state: ImageState): Promise<ImageState> {
+export async function materialize(docker: Docker, state: ImageState, signal?: AbortSignal): Promise<ImageState> {
   if (state.imageId !== undefined) return state;
-  const imageId = await loadAfter(docker, state.config, state, state.unloadedLayers ?? []);
+  const imageId = await loadAfter(docker, state.config, state, state.unloadedLayers ?? [], signal);
   return {
     ...state,
     imageId,
@@ -40,9 +46,9 @@ export async function materialize(docker: Docker, state: ImageState): Promise<Im
 }
 
 /** A daemon image with the state's layers (loading what was written but not loaded yet). */
-export async function layerImageOf(docker: Docker, state: ImageState): Promise<{ state: ImageState; image: string | undefined }> {
+export async function layerImageOf(docker: Docker, state: ImageState, signal?: AbortSignal): Promise<{ state: ImageState; image: string | undefined }> {
   if (state.layerImageId !== undefined || state.config.rootfs.diff_ids.length === 0) return { state, image: state.layerImageId };
-  const loaded = await materialize(docker, state);
+  const loaded = await materialize(docker, state, signal);
   return { state: loaded, image: loaded.layerImageId };
 }
 

@@ -2,6 +2,7 @@
 // (its base, a COPY --from source), daemon work goes through p-limit, identical work (same cache key)
 // runs once, and the first failure cancels everything still running.
 import pLimit, { type LimitFunction } from 'p-limit';
+import { untilAborted } from '../abort.js';
 
 /** Cancelled because another step failed (or the build was interrupted). */
 export class CancelledError extends Error {
@@ -106,12 +107,8 @@ export class Scheduler<StageResult> {
 
   /** Resolves when stage `index` has finished; rejects at once when the build is cancelled. */
   waitForStage(index: number): Promise<StageResult> {
-    const stage = this.stage(index).promise;
-    if (this.controller.signal.aborted) return stage.then((result) => result, () => Promise.reject(new CancelledError()));
-    return new Promise<StageResult>((resolve, reject) => {
-      const onAbort = () => reject(new CancelledError());
-      this.controller.signal.addEventListener('abort', onAbort, { once: true });
-      stage.then(resolve, reject).finally(() => this.controller.signal.removeEventListener('abort', onAbort));
+    return untilAborted(this.stage(index).promise, this.controller.signal).catch((error: unknown) => {
+      throw this.controller.signal.aborted ? new CancelledError() : error;
     });
   }
 

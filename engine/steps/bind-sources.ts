@@ -95,7 +95,7 @@ export async function prepareBinds(context: StepContext, action: RunAction, reso
         const followed = await followPath(resolver.context, path);
         if (!followed) throw notFound(mount, resolver.context.description);
         const item: CopyItem = { name: path, path: followed.path, argument: mount.source === '' ? '.' : mount.source, root: followed.node };
-        const digest = await contentDigestOf([{ fs: resolver.context, item }], [], resolver.memo);
+        const digest = await contentDigestOf([{ fs: resolver.context, item }], [], resolver.memo, context.signal);
         digests.push(digest.digest);
         for (const [file, fileDigest] of digest.files) files.set(file, fileDigest);
         sources.push({ mount, path, fs: resolver.context, item });
@@ -110,7 +110,7 @@ export async function prepareBinds(context: StepContext, action: RunAction, reso
         owned.push(fetched.fs);
         source.fs = fetched.fs;
         source.item = fetched.item;
-        digest = (await contentDigestOf([fetched], [])).digest;
+        digest = (await contentDigestOf([fetched], [], undefined, context.signal)).digest;
         resolver.imageDigests.set(memoKey, digest);
       }
       digests.push(digest);

@@ -1,13 +1,14 @@
 // COPY/ADD steps. The sources are resolved and digested first (the cache key needs them); on a miss
 // the layer is written by msbuild and loaded when the image's files are all known (scratch stages),
-// or extracted into a never-started container and committed otherwise.
+// or extracted into a never-started container and committed otherwise. Every phase (digesting,
+// writing the layer, the upload, the commit) stops when the step's signal aborts.
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { copyEntries, containerView, knownView, recordEntries, type TargetView } from '../copy/apply.js';
 import { ImageSourceFs, InlineSourceFs } from '../copy/image-source.js';
 import { hasWildcard } from '../copy/pattern.js';
-import { cleanSourcePath, resolveSources, type CopyItem } from '../copy/resolve.js';
+import { cleanSourcePath, linkTargetOf, matchWildcard, resolveSources, type CopyItem } from '../copy/resolve.js';
 import type { SourceFs } from '../copy/source-fs.js';
 import { DownloadedFs, isArchive, unpackArchive } from '../copy/add-sources.js';
 import { contentDigestOf, type ContentDigest, type FileDigestMemo } from '../cache/content-digest.js';
@@ -45,13 +46,29 @@ function fetchRoot(argument: string): string {
 
 /**
  * Paths of an image (and, for a symlink, what it points to) read through a never-started container,
- * for COPY --from and RUN --mount=type=bind,from=. Missing paths are left out.
+ * for COPY --from and RUN --mount=type=bind,from=. Missing paths are left out. `patterns` are the
+ * wildcard sources whose `paths` entry is the directory before the wildcard: the symlinks they match
+ * are sources themselves, so what they point to is fetched too, wherever it is (`/usr/bin/*` links
+ * to /bin/busybox).
  */
-export async function fetchFromImage(context: StepContext, image: string, description: string, paths: readonly string[]): Promise<ImageSourceFs> {
+export async function fetchFromImage(
+  context: StepContext,
+  image: string,
+  description: string,
+  paths: readonly string[],
+  patterns: readonly string[] = [],
+): Promise<ImageSourceFs> {
   const fs = await ImageSourceFs.create(description);
   const container = await scratchContainer(context, image);
   try {
-    for (const path of new Set(paths)) await fetchFollowingLinks(fs, container, path);
+    const fetched = new Set<string>();
+    for (const path of new Set(paths)) await fetchFollowingLinks(fs, container, path, fetched, context.signal);
+    for (const pattern of patterns) {
+      for (const match of await matchWildcard(fs, cleanSourcePath(pattern))) {
+        const target = await linkTargetOf(fs, match);
+        if (target !== undefined) await fetchFollowingLinks(fs, container, cleanSourcePath(target), fetched, context.signal);
+      }
+    }
     return fs;
   } catch (error) {
     await fs.dispose();
@@ -66,23 +83,27 @@ const maxLinkHops = 40;
 
 /**
  * Fetches `path` from the container and, when it is a symlink, what it points to, hop by hop: COPY
- * follows a symlinked source (`COPY --from=busybox /bin/sh /sh` copies the busybox binary).
+ * follows a symlinked source (`COPY --from=busybox /bin/sh /sh` copies the busybox binary). `fetched`
+ * is shared by a copy's sources, so a target many links share (/bin/busybox) is fetched once.
  */
-async function fetchFollowingLinks(fs: ImageSourceFs, container: BuildContainer, path: string): Promise<void> {
-  const fetched = new Set<string>();
+async function fetchFollowingLinks(fs: ImageSourceFs, container: BuildContainer, path: string, fetched: Set<string>, signal: AbortSignal): Promise<void> {
   let next: string | undefined = path;
-  while (next !== undefined && !fetched.has(next) && fetched.size < maxLinkHops) {
+  for (let hop = 0; next !== undefined && !fetched.has(next) && hop < maxLinkHops; hop++) {
     fetched.add(next);
-    try {
-      await fs.addArchive(next, await container.getArchive(`/${next}`));
-    } catch (error) {
-      // A missing path is reported when sources are resolved (with the argument as written).
-      if (statusCodeOf(error) !== 404) throw error;
-      return;
+    // A file or link that came with a directory already fetched needs no fetch of its own (a
+    // directory may be just the parent of something fetched, so it is fetched whole).
+    const present = await fs.lstat(next);
+    if (present === undefined || present.type === 'directory') {
+      try {
+        await fs.addArchive(next, await container.getArchive(`/${next}`, signal));
+      } catch (error) {
+        // A missing path is reported when sources are resolved (with the argument as written).
+        if (statusCodeOf(error) !== 404) throw error;
+        return;
+      }
     }
-    const node = await fs.lstat(next);
-    const target = node?.type === 'symlink' ? (node.linkname ?? '') : undefined;
-    next = target === undefined ? undefined : cleanSourcePath(target.startsWith('/') ? target : posix.join(posix.dirname(next), target));
+    const target = await linkTargetOf(fs, next);
+    next = target === undefined ? undefined : cleanSourcePath(target);
   }
 }
 
@@ -98,7 +119,8 @@ export async function prepareCopy(
     let fs: SourceFs;
     if (source.kind === 'context') fs = source.fs;
     else {
-      const fetched = await fetchFromImage(context, source.image, source.description, action.sources.map(fetchRoot));
+      const wildcards = action.sources.filter((argument) => hasWildcard(cleanSourcePath(argument)));
+      const fetched = await fetchFromImage(context, source.image, source.description, action.sources.map(fetchRoot), wildcards);
       owned.push(fetched);
       fs = fetched;
     }
@@ -127,7 +149,7 @@ export async function prepareCopy(
       const inline = new InlineSourceFs(action.inline, context.epoch ?? time);
       for (const item of await resolveSources(inline, action.inline.map((s) => s.name))) items.push({ fs: inline, item });
     }
-    const digest = await contentDigestOf(items, action.excludes, memo);
+    const digest = await contentDigestOf(items, action.excludes, memo, context.signal);
     return { items, digest, dispose: async () => void (await Promise.all(owned.map((f) => f.dispose()))) };
   } catch (error) {
     await Promise.all(owned.map((f) => f.dispose()));
@@ -158,7 +180,7 @@ export async function executeCopy(
       // Every file of the image is known: write the layer and load it; no container needed.
       const view = knownView(state.knownFs);
       const entries = await copyEntries(await requestFor(view), view);
-      const layer = entries.length > 0 ? await writeLayer(entries, layerPath) : undefined;
+      const layer = entries.length > 0 ? await writeLayer(entries, layerPath, context.signal) : undefined;
       const next = addWrittenLayer(state, layer, step.configAfter, step.history, time, context.epoch);
       const knownFs = state.knownFs.clone();
       recordEntries(knownFs, entries);
@@ -170,10 +192,10 @@ export async function executeCopy(
       const view = containerView(container);
       const entries = await copyEntries(await requestFor(view), view);
       if (entries.length > 0) {
-        await writeLayer(entries, layerPath);
-        await container.putArchive(createReadStream(layerPath), '/');
+        await writeLayer(entries, layerPath, context.signal);
+        await container.putArchive(createReadStream(layerPath), '/', context.signal);
       }
-      const committed = await container.commit();
+      const committed = await container.commit(context.signal);
       return await adoptCommittedLayer(context.docker, state, committed, step.configAfter, step.history, time, context.epoch);
     } finally {
       container.release();

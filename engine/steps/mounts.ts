@@ -55,7 +55,7 @@ async function leaseCaches(context: StepContext, mounts: readonly RunMount[], so
   }
   // Only a new cache with uid/gid/mode needs the image (to set its root through).
   let image: Promise<string | undefined> | undefined;
-  const runImage = () => (image ??= layerImageOf(context.docker, sources.state).then((layers) => layers.image));
+  const runImage = () => (image ??= layerImageOf(context.docker, sources.state, context.signal).then((layers) => layers.image));
   for (const base of [...byBase.keys()].sort()) {
     const group = byBase.get(base) as RunMount[];
     const lease = await leaseCacheVolume(group[0], locks, context.signal);

@@ -25,7 +25,7 @@ export async function executeRun(
 ): Promise<StepOutcome> {
   // Layers written but not loaded go to the daemon now; a stage with no layers yet (FROM scratch)
   // still needs an image to create the container from.
-  const ready = state.layerImageId === undefined ? await materialize(context.docker, state) : state;
+  const ready = state.layerImageId === undefined ? await materialize(context.docker, state, context.signal) : state;
   const image = ready.layerImageId ?? ready.imageId;
   if (image === undefined) throw new Error('internal: no image to run from');
   const committed = await runStep(

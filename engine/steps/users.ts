@@ -23,7 +23,7 @@ async function databaseFrom(view: TargetView): Promise<UserDatabase> {
 /** /etc/passwd and /etc/group of the state's image, through `view` or a temporary container. */
 export async function userDatabase(context: StepContext, state: ImageState, view?: TargetView): Promise<UserDatabase> {
   if (view?.readsFiles) return databaseFrom(view);
-  const { image } = await layerImageOf(context.docker, state);
+  const { image } = await layerImageOf(context.docker, state, context.signal);
   if (image === undefined) return { passwd: undefined, group: undefined };
   const container = await scratchContainer(context, image);
   try {

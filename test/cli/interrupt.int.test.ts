@@ -1,14 +1,18 @@
-// Integration: Ctrl-C (SIGINT) and SIGTERM during a RUN cancel the build, remove its containers and
-// exit 130 / 143; the cache stays usable.
+// Integration: Ctrl-C (SIGINT) and SIGTERM cancel a build promptly in every phase (a RUN, hashing the
+// context, writing a layer, uploading it into a container, the final docker load), remove its
+// containers and temp dirs, record no entry for what was cut short and exit 130 / 143; a second
+// Ctrl-C exits at once, and what it leaves the next build removes. `bake` behaves the same.
 import test from 'ava';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { CacheStore } from '../../engine/cache/store.js';
 import { ownerLabel } from '../../engine/docker/container.js';
+import { tempDirPrefix } from '../../engine/temp-dirs.js';
+import { assertIndexValid } from '../support/cache-index.js';
 import { msbuild, startMsbuild } from '../support/cli.js';
-import { docker, makeContext, removeDir, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
+import { docker, makeContext, removeDir, requireDaemon, uniqueName } from '../support/docker.js';
 
 const cleanup: string[] = [];
 test.before(requireDaemon);
@@ -53,27 +57,88 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     // The COPY before the RUN finished and stays cached; every entry is whole.
     const entries = await new CacheStore(cacheDir).list();
     t.true(entries.some((e) => e.step.startsWith('COPY f /f')));
+    t.false(entries.some((e) => e.step.startsWith('RUN')), 'no entry for the cancelled RUN');
+    await assertIndexValid(t, cacheDir);
   });
 }
 
-test('SIGINT while a large COPY is being written and loaded leaves no temporary file and a valid index', async (t) => {
-  const context = await makeContext({ Dockerfile: 'FROM scratch\nCOPY big.bin /big.bin\nCOPY small /small\n', small: 's' });
-  const { truncate } = await import('node:fs/promises');
-  await truncate(join(context, 'big.bin'), 0).catch(() => undefined);
-  await runCommand('dd', ['if=/dev/urandom', `of=${join(context, 'big.bin')}`, 'bs=1M', 'count=300', 'status=none']);
-  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
-  const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
-  cleanup.push(context, cacheDir, temp);
-  const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context], { TMPDIR: temp });
-  t.true(await until(() => /COPY big\.bin/.test(run.output()), 30_000), run.output());
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  run.child.kill('SIGINT');
-  t.is(await run.exit, 130, run.output());
-  t.deepEqual(await readdir(temp), [], 'temporary files removed');
-  for (const entry of await new CacheStore(cacheDir).list()) t.truthy(entry.key);
-});
+/** A context whose `big.bin` is a sparse file of `mib` MiB: quick to make, but read, hashed and written in full. */
+async function bigContext(dockerfile: string, mib: number): Promise<string> {
+  const context = await makeContext({ Dockerfile: dockerfile, small: 's' });
+  await writeFile(join(context, 'big.bin'), '');
+  await truncate(join(context, 'big.bin'), mib * 1024 * 1024);
+  return context;
+}
 
-test.serial('SIGINT while a RUN layer is being committed removes the container; an entry, if the commit finished, is whole', async (t) => {
+/** Bytes of the layer tarballs the build is writing under `temp` (its temp dir, named msbuild-<id>-…). */
+async function layerBytes(temp: string): Promise<number> {
+  let total = 0;
+  for (const dir of await readdir(temp).catch(() => [] as string[])) {
+    for (const name of await readdir(join(temp, dir)).catch(() => [] as string[])) {
+      if (name.startsWith('layer-')) total += (await stat(join(temp, dir, name)).catch(() => ({ size: 0 }))).size;
+    }
+  }
+  return total;
+}
+
+const gib = 1024 * 1024 * 1024;
+
+// One per phase of a large COPY; the bound is generous (the target is ~2 s), the build would take
+// tens of seconds more. Serial: each writes gigabytes, and the others time their cancellation.
+const phases: Array<{ phase: string; dockerfile: string; ready: (output: string, temp: string) => Promise<boolean> }> = [
+  {
+    phase: 'hashing the context',
+    dockerfile: 'FROM scratch\nCOPY big.bin /big.bin\n',
+    // The step started and no layer is being written yet: the 4 GiB file is being digested.
+    ready: async (output, temp) => /COPY big\.bin/.test(output) && (await layerBytes(temp)) === 0,
+  },
+  {
+    phase: 'writing the layer onto scratch',
+    dockerfile: 'FROM scratch\nCOPY big.bin /big.bin\n',
+    ready: async (_, temp) => (await layerBytes(temp)) > 200 * 1024 * 1024,
+  },
+  {
+    phase: 'the final docker load of a scratch stage',
+    dockerfile: 'FROM scratch\nCOPY big.bin /big.bin\nCOPY small /small\n',
+    ready: async (output) => (output.match(/#\d+ DONE/g) ?? []).length >= 2,
+  },
+  {
+    phase: 'uploading the layer into a container (COPY onto busybox)',
+    dockerfile: 'FROM busybox\nCOPY . /ctx/\n',
+    // The whole tarball is written: the upload to the daemon has begun.
+    ready: async (_, temp) => (await layerBytes(temp)) >= 2 * gib,
+  },
+];
+
+for (const { phase, dockerfile, ready } of phases) {
+  test.serial(`SIGINT while ${phase} exits promptly: no temporary file, no entry for the cut step, a valid index`, async (t) => {
+    const context = await bigContext(dockerfile, phase.startsWith('hashing') ? 4096 : 2048);
+    const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+    const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
+    cleanup.push(context, cacheDir, temp);
+    if (!phase.startsWith('hashing')) {
+      // Digested once beforehand (remembered in the cache dir), so the build goes straight to writing.
+      const explained = await msbuild(['cache', 'explain', '--cache-dir', cacheDir, context]);
+      t.is(explained.code, 0, explained.stderr);
+    }
+    const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context], { TMPDIR: temp });
+    t.true(await until(() => ready(run.output(), temp), 120_000), `reached ${phase}:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    run.child.kill('SIGINT');
+    const sent = Date.now();
+    t.is(await run.exit, 130, run.output());
+    const seconds = (Date.now() - sent) / 1000;
+    t.log(`${phase}: exited ${seconds.toFixed(2)} s after SIGINT`);
+    t.true(seconds < 10, `exited ${seconds} s after SIGINT`);
+    t.deepEqual(await readdir(temp), [], 'temporary files removed');
+    t.is(await ownedBy(run.child.pid), 0, 'no container left');
+    await assertIndexValid(t, cacheDir);
+    const steps = (await new CacheStore(cacheDir).list()).map((entry) => entry.step);
+    t.false(steps.some((step) => step.includes('big.bin') || step.includes('COPY .')), `no entry for the cut step: ${steps.join(', ')}`);
+  });
+}
+
+test.serial('SIGINT while a RUN layer is being committed removes the container and records no entry for the RUN', async (t) => {
   const marker = uniqueName('commit-interrupt');
   // 600 MB of new files: the daemon takes a while to commit them after the command has exited. Serial:
   // a commit that size slows every other daemon call, and the other tests time their cancellation.
@@ -90,26 +155,97 @@ test.serial('SIGINT while a RUN layer is being committed removes the container; 
   t.is(await run.exit, 130, run.output());
   t.true(await until(async () => (await containersRunning(marker)) === 0, 15_000), 'no container left');
   t.is(await ownedBy(run.child.pid), 0);
-  // The daemon finishes a commit it has begun: recording it is right, as long as the entry is whole.
-  for (const entry of await new CacheStore(cacheDir).list()) {
-    t.truthy(await docker.getImage(entry.imageId).inspect(), `the image of ${entry.step} exists`);
-  }
+  // The step was cancelled: whatever the daemon did with the commit, it is not recorded.
+  await assertIndexValid(t, cacheDir);
+  t.deepEqual((await new CacheStore(cacheDir).list()).map((entry) => entry.step), []);
 });
 
-test('a second Ctrl-C exits at once; the index stays valid', async (t) => {
+test.serial('a second Ctrl-C exits at once, removing the temp dir; the next build removes the container it left', async (t) => {
   const marker = uniqueName('double-interrupt');
   const context = await makeContext({ Dockerfile: `FROM busybox\nCOPY f /f\nRUN sleep 60 # ${marker}\n`, f: 'x' });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
-  cleanup.push(context, cacheDir);
-  const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context]);
+  const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
+  cleanup.push(context, cacheDir, temp);
+  const run = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context], { TMPDIR: temp });
+  t.true(await until(async () => (await containersRunning(marker)) > 0, 30_000), run.output());
+  t.true((await readdir(temp)).length > 0, 'the build has its temp dir');
+  run.child.kill('SIGINT');
+  run.child.kill('SIGINT');
+  const sent = Date.now();
+  t.is(await run.exit, 130);
+  t.true(Date.now() - sent < 5000, 'at once');
+  t.deepEqual(await readdir(temp), [], 'the temp dir was removed before the forced exit');
+  await assertIndexValid(t, cacheDir);
+  // A forced exit may leave the RUN container behind; the next build removes what a dead msbuild left.
+  const next = await makeContext({ Dockerfile: 'FROM busybox\nLABEL next=build\n' });
+  cleanup.push(next);
+  await msbuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, next]);
+  t.true(await until(async () => (await containersRunning(marker)) === 0, 15_000), 'the orphaned container was removed');
+});
+
+test.serial('temp dirs of a killed msbuild are removed by the next build; those of running processes are kept', async (t) => {
+  const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+  const context = await bigContext('FROM scratch\nCOPY big.bin /big.bin\n', 2048);
+  cleanup.push(temp, cacheDir, context);
+  await msbuild(['cache', 'explain', '--cache-dir', cacheDir, context]);
+  // SIGKILL (the OOM killer): no cleanup at all, a temp dir with a partial layer stays behind.
+  const killed = startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context], { TMPDIR: temp });
+  t.true(await until(async () => (await layerBytes(temp)) > 50 * 1024 * 1024, 60_000), killed.output());
+  killed.child.kill('SIGKILL');
+  await killed.exit;
+  const left = await readdir(temp);
+  t.is(left.length, 1);
+  t.true(left[0].startsWith('msbuild-') && left[0].includes(`-p${killed.child.pid}-`), `named after its process: ${left[0]}`);
+  // A live process's dir (this test's) is not touched.
+  const alive = join(temp, `${tempDirPrefix('0123456789ab')}Abc123`);
+  await mkdir(alive);
+  const next = await makeContext({ Dockerfile: 'FROM busybox\nLABEL next=build\n' });
+  cleanup.push(next);
+  const result = await msbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, next], { env: { TMPDIR: temp } });
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /removed 1 temporary directory left by an interrupted msbuild/);
+  t.deepEqual(await readdir(temp), [alive.slice(temp.length + 1)]);
+});
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`bake: ${signal} cancels every target, removes their containers and exits ${code}`, async (t) => {
+    const marker = uniqueName('bake-interrupt');
+    const context = await makeContext({ Dockerfile: `FROM busybox AS one\nRUN sleep 60 # ${marker} one\nFROM busybox AS two\nRUN sleep 60 # ${marker} two\n` });
+    const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+    const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
+    cleanup.push(context, cacheDir, temp);
+    const file = join(context, 'msbuild.yaml');
+    await writeFile(file, 'targets:\n  one: {target: one}\n  two: {target: two}\n');
+    const run = startMsbuild(['bake', '-f', file, '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir], { TMPDIR: temp });
+    t.true(await until(async () => (await containersRunning(marker)) === 2, 30_000), run.output());
+    run.child.kill(signal);
+    const sent = Date.now();
+    t.is(await run.exit, code, run.output());
+    t.true(Date.now() - sent < 10_000, 'cancelled promptly');
+    t.regex(run.output(), /bake cancelled; intermediate containers removed/);
+    t.is(await containersRunning(marker), 0, 'no container left');
+    t.is(await ownedBy(run.child.pid), 0, 'no network holder left either');
+    t.deepEqual(await readdir(temp), [], 'temp dirs removed');
+    await assertIndexValid(t, cacheDir);
+  });
+}
+
+test('bake: a second Ctrl-C exits at once; the next build removes what it left', async (t) => {
+  const marker = uniqueName('bake-double');
+  const context = await makeContext({ Dockerfile: `FROM busybox AS one\nRUN sleep 60 # ${marker}\n` });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+  const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
+  cleanup.push(context, cacheDir, temp);
+  const file = join(context, 'msbuild.yaml');
+  await writeFile(file, 'targets:\n  one: {target: one}\n');
+  const run = startMsbuild(['bake', '-f', file, '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir], { TMPDIR: temp });
   t.true(await until(async () => (await containersRunning(marker)) > 0, 30_000), run.output());
   run.child.kill('SIGINT');
   run.child.kill('SIGINT');
-  t.is(await run.exit, 130);
-  const entries = await new CacheStore(cacheDir).list();
-  t.true(entries.every((entry) => entry.key.startsWith('sha256:')));
-  // A forced exit may leave the RUN container behind; the next build removes what a dead msbuild left.
-  const next = await makeContext({ Dockerfile: 'FROM busybox\nLABEL next=build\n' });
+  t.is(await run.exit, 130, run.output());
+  t.deepEqual(await readdir(temp), []);
+  const next = await makeContext({ Dockerfile: 'FROM busybox\nLABEL next=bake\n' });
   cleanup.push(next);
   await msbuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, next]);
   t.true(await until(async () => (await containersRunning(marker)) === 0, 15_000), 'the orphaned container was removed');

@@ -33,6 +33,17 @@ test('wildcards match whole relative paths; no match is not an error', async (t)
   t.deepEqual(await resolveSources(fs, ['nothing*']), []);
 });
 
+test('a symlink a wildcard matches is followed; one that leads nowhere fails the copy, as in BuildKit', async (t) => {
+  const { root, fs } = await context();
+  await symlink('src', join(root, 'dir-link'));
+  t.deepEqual((await resolveSources(fs, ['li*', 'dir-*'])).map((i) => [i.name, i.path, i.root.type]), [
+    ['link-to-a', 'src/a.go', 'file'],
+    ['dir-link', 'src', 'directory'],
+  ]);
+  await symlink('/nowhere', join(root, 'dangling'));
+  await t.throwsAsync(resolveSources(fs, ['d*']), { instanceOf: SourceNotFoundError, message: /"\/nowhere" not found in the build context/ });
+});
+
 test('a symlinked source is followed inside the context; escaping links stay inside', async (t) => {
   const { fs } = await context();
   const [item] = await resolveSources(fs, ['link-to-a']);

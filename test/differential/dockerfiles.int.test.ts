@@ -3,10 +3,13 @@
 // (type, mode, owner, size, content, link target). Any difference fails unless the case documents it.
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, link, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import pLimit from 'p-limit';
+import tarStream from 'tar-stream';
 import { build } from '../../engine/build.js';
 import { docker, dockerCli, removeDir, removeImages, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
 import { diffSnapshots, snapshotImage } from '../support/image-snapshot.js';
@@ -18,12 +21,46 @@ interface CaseSpec {
   /** Modes git cannot keep (0600, setuid), applied to the working copy. */
   chmod?: Record<string, string>;
   /** Files made at test time instead of committed. */
-  generate?: { dir?: string; files?: number; file?: string; bytes?: number };
+  generate?: {
+    dir?: string;
+    files?: number;
+    file?: string;
+    bytes?: number;
+    /** A tar archive written entry by entry: devices, fifos and hard links, which git cannot hold. */
+    archive?: { file: string; entries: ArchiveEntrySpec[] };
+    /** Hard links in the working copy (git keeps none): new name → the file it is another name for. */
+    hardLinks?: Record<string, string>;
+  };
   /** A Dockerfile built (by BuildKit) and tagged before the case: the base both builders use. */
   pre?: string;
   preTag?: string;
   /** Differences that are known and deliberate, line for line as diffSnapshots prints them. */
   knownDifferences?: string[];
+}
+
+/** One entry of a generated archive: a tar header (mode in octal, mtime in seconds) and a body. */
+interface ArchiveEntrySpec {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
+  mode?: string;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  content?: string;
+}
+
+async function writeArchive(path: string, entries: readonly ArchiveEntrySpec[]): Promise<void> {
+  const pack = tarStream.pack();
+  const written = buffer(pack as unknown as Readable);
+  for (const { content, mode, mtime, ...header } of entries) {
+    const full = { ...header, ...(mode ? { mode: parseInt(mode, 8) } : {}), mtime: new Date((mtime ?? 1700000000) * 1000) };
+    await new Promise<void>((resolve, reject) => pack.entry(full, content ?? '', (error) => (error ? reject(error) : resolve())));
+  }
+  pack.finalize();
+  await writeFile(path, await written);
 }
 
 const fixtures = new URL('../../../fixtures/dockerfiles/', import.meta.url).pathname;
@@ -54,6 +91,11 @@ async function workingCopy(name: string, spec: CaseSpec): Promise<string> {
       await mkdir(sub, { recursive: true });
       await writeFile(join(sub, `f${i}.txt`), `file ${i}\n`.repeat(1 + (i % 7)));
     }
+  }
+  if (generate?.archive) await writeArchive(join(dir, generate.archive.file), generate.archive.entries);
+  for (const [name, existing] of Object.entries(generate?.hardLinks ?? {})) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await link(join(dir, existing), join(dir, name));
   }
   if (generate?.file && generate.bytes) {
     const bytes = Buffer.alloc(generate.bytes);

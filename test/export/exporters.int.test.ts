@@ -1,15 +1,20 @@
 // Integration: every exporter's output — a directory and a tar equal to the image's files, an OCI
 // layout with the spec's files and correct digests, a docker archive — and none left half-written.
+// Devices, fifos, hard links and symlink times reach the local and tar outputs as `docker export` shows them.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import tarStream from 'tar-stream';
 import { build } from '../../engine/build.js';
 import { BuildError } from '../../engine/build-error.js';
 import { OutputError } from '../../engine/export/exporters.js';
-import { dockerCli, imageFiles, makeContext, removeDir, removeImages, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
+import { deviceNumbers } from '../../engine/copy/special-files.js';
+import { docker, dockerCli, imageFiles, makeContext, removeDir, removeImages, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
 
 const cleanup: string[] = [];
 const tags: string[] = [];
@@ -110,9 +115,13 @@ test('the metadata file has the manifest digest without an OCI output; --iidfile
   tags.push(tag);
   const metadataFile = join(out, 'meta-only.json');
   const ociFile = join(out, 'meta-check.oci.tar');
-  const result = await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, metadataFile });
+  // A cache of its own: the other tests build the same context at the same time, to other RUN layers.
+  const ownCache = await mkdtemp(join(tmpdir(), 'msbuild-export-meta-'));
+  cleanup.push(ownCache);
+  const result = await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir: ownCache, metadataFile });
   const metadata = JSON.parse(await readFile(metadataFile, 'utf8'));
-  await build({ context, network: 'none', pull: 'never', cacheDir, outputs: [{ type: 'oci', dest: ociFile }] });
+  const again = await build({ context, network: 'none', pull: 'never', cacheDir: ownCache, outputs: [{ type: 'oci', dest: ociFile }] });
+  t.is(again.imageId, result.imageId, 'the second build is the same image, from the cache');
   const layout = join(out, 'meta-check');
   await runCommand('mkdir', ['-p', layout]);
   await runCommand('tar', ['-xf', ociFile, '-C', layout]);
@@ -124,7 +133,7 @@ test('the metadata file has the manifest digest without an OCI output; --iidfile
   cleanup.push(failing);
   const iidfile = join(out, 'stale.iid');
   await writeFile(iidfile, 'sha256:stale');
-  await t.throwsAsync(build({ context: failing, network: 'none', pull: 'never', cacheDir, iidfile }), { instanceOf: BuildError });
+  await t.throwsAsync(build({ context: failing, network: 'none', pull: 'never', cacheDir: ownCache, iidfile }), { instanceOf: BuildError });
   t.false(existsSync(iidfile), 'a failed build leaves no image ID behind, as with docker build');
 });
 
@@ -150,3 +159,107 @@ test('a tag the daemon would refuse is refused before anything is built', async 
   const error = await t.throwsAsync(build({ context, tags: ['Bad:Tag'], network: 'none', pull: 'never', cacheDir }), { instanceOf: BuildError });
   t.is(error?.message, 'invalid tag "Bad:Tag": repository name must be lowercase');
 });
+
+/** What an output and `docker export` are compared on, per path: one line, mtime in seconds included. */
+type Listing = Map<string, string>;
+
+function describeEntry(type: string, mode: number, uid: number, gid: number, mtime: Date, extra: string): string {
+  return `${type} ${(mode & 0o7777).toString(8)} ${uid}:${gid} ${Math.floor(mtime.getTime() / 1000)} ${extra}`;
+}
+
+/** Entries of a tar under `under/`, as `docker export` or the tar output writes them. */
+async function tarListing(archive: Readable, under: string): Promise<Listing> {
+  const listing: Listing = new Map();
+  const extract = tarStream.extract();
+  extract.on('entry', (header, entry, next) => {
+    const path = header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+    const extra =
+      header.type === 'symlink' || header.type === 'link' ? `-> ${header.linkname}`
+      : header.type === 'character-device' || header.type === 'block-device' ? `${header.devmajor},${header.devminor}`
+      : header.type === 'file' ? String(header.size) : '';
+    if (path === under || path.startsWith(`${under}/`)) listing.set(path, describeEntry(header.type, header.mode, header.uid, header.gid, header.mtime, extra));
+    entry.on('end', () => next());
+    entry.resume();
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', () => resolve());
+    extract.on('error', reject);
+  });
+  archive.pipe(extract as unknown as NodeJS.WritableStream);
+  await done;
+  return listing;
+}
+
+/** A directory's entries under `under/`, hard links written as Docker writes them (later names link to the first). */
+async function directoryListing(root: string, under: string): Promise<Listing> {
+  const listing: Listing = new Map();
+  const firstNames = new Map<string, string>();
+  const visit = async (path: string): Promise<void> => {
+    const stats = await lstat(join(root, path), { bigint: true });
+    const mode = Number(stats.mode);
+    const mtime = new Date(Number(stats.mtimeMs));
+    const [uid, gid] = [Number(stats.uid), Number(stats.gid)];
+    const inode = `${stats.dev}:${stats.ino}`;
+    if (stats.isDirectory()) listing.set(path, describeEntry('directory', mode, uid, gid, mtime, ''));
+    else if (stats.isSymbolicLink()) listing.set(path, describeEntry('symlink', mode, uid, gid, mtime, `-> ${await readlink(join(root, path))}`));
+    else if (stats.nlink > 1n && firstNames.has(inode)) listing.set(path, describeEntry('link', mode, uid, gid, mtime, `-> ${firstNames.get(inode)}`));
+    else {
+      if (stats.nlink > 1n) firstNames.set(inode, path);
+      const { major, minor } = deviceNumbers(stats.rdev);
+      if (stats.isCharacterDevice()) listing.set(path, describeEntry('character-device', mode, uid, gid, mtime, `${major},${minor}`));
+      else if (stats.isBlockDevice()) listing.set(path, describeEntry('block-device', mode, uid, gid, mtime, `${major},${minor}`));
+      else if (stats.isFIFO()) listing.set(path, describeEntry('fifo', mode, uid, gid, mtime, ''));
+      else listing.set(path, describeEntry('file', mode, uid, gid, mtime, String(stats.size)));
+    }
+    if (stats.isDirectory()) for (const name of (await readdir(join(root, path))).sort()) await visit(`${path}/${name}`);
+  };
+  await visit(under);
+  return listing;
+}
+
+/** A tar with every kind of entry a layer can hold, with owners, modes and times of their own. */
+async function specialArchive(): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const written = buffer(pack as unknown as Readable);
+  const at = (seconds: number) => new Date(seconds * 1000);
+  const entries: Array<[Parameters<typeof pack.entry>[0], string?]> = [
+    [{ name: 'top/', type: 'directory', mode: 0o750, uid: 3, gid: 4, mtime: at(1500000000) }],
+    [{ name: 'top/file.txt', mode: 0o640, uid: 1000, gid: 1000, mtime: at(1600000000) }, 'hello\n'],
+    [{ name: 'top/hard', type: 'link', linkname: 'top/file.txt', mode: 0o640, uid: 1000, gid: 1000, mtime: at(1600000000) }],
+    [{ name: 'top/dev', type: 'character-device', mode: 0o620, uid: 5, gid: 6, devmajor: 1, devminor: 3, mtime: at(1610000000) }],
+    [{ name: 'top/blk', type: 'block-device', mode: 0o660, gid: 6, devmajor: 7, devminor: 1, mtime: at(1620000000) }],
+    [{ name: 'top/fifo', type: 'fifo', mode: 0o600, uid: 7, gid: 7, mtime: at(1630000000) }],
+    [{ name: 'top/sym', type: 'symlink', linkname: 'file.txt', mode: 0o777, uid: 8, gid: 9, mtime: at(1640000000) }],
+    [{ name: 'top/sub/', type: 'directory', mode: 0o755, mtime: at(1650000000) }],
+    [{ name: 'top/sub/hard2', type: 'link', linkname: 'top/file.txt', mode: 0o640, uid: 1000, gid: 1000, mtime: at(1600000000) }],
+  ];
+  for (const [header, body] of entries) {
+    await new Promise<void>((resolve, reject) => pack.entry({ mtime: at(1700000000), ...header }, body ?? '', (error) => (error ? reject(error) : resolve())));
+  }
+  pack.finalize();
+  return written;
+}
+
+for (const [label, base] of [['msbuild-written layers', 'scratch'], ['daemon-committed layers', 'busybox']] as const) {
+  test(`local and tar outputs keep devices, fifos, hard links and symlink times as docker export shows them (${label})`, async (t) => {
+    const special = await makeContext({ Dockerfile: `FROM ${base}\nADD special.tar /x/\n` });
+    cleanup.push(special);
+    await writeFile(join(special, 'special.tar'), await specialArchive());
+    const tag = `${uniqueName('msbuild-export-special')}:latest`;
+    tags.push(tag);
+    const dir = await mkdtemp(join(out, 'special-'));
+    await build({ context: special, tags: [tag], network: 'none', pull: 'never', cacheDir, outputs: [{ type: 'local', dest: join(dir, 'local') }, { type: 'tar', dest: join(dir, 'fs.tar') }] });
+
+    const container = await docker.createContainer({ Image: tag, Cmd: ['/none'], Entrypoint: [], NetworkDisabled: true });
+    let exported: Listing;
+    try {
+      exported = await tarListing((await container.export()) as unknown as Readable, 'x');
+    } finally {
+      await container.remove({ force: true });
+    }
+    t.true(exported.get('x/top/dev')?.startsWith('character-device 620 5:6 1610000000 1,3'), 'the oracle has the device');
+    t.true(exported.get('x/top/hard')?.startsWith('link'), 'the oracle has the hard link');
+    t.deepEqual(await directoryListing(join(dir, 'local'), 'x'), exported, 'type=local');
+    t.deepEqual(await tarListing(createReadStream(join(dir, 'fs.tar')), 'x'), exported, 'type=tar');
+  });
+}

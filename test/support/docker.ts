@@ -87,6 +87,8 @@ export interface FileEntry {
   gid: number;
   size: number;
   linkname?: string;
+  /** `major,minor` of a character or block device. */
+  device?: string;
   /** sha256 of a regular file's content. */
   sha256?: string;
 }
@@ -112,6 +114,7 @@ export async function imageFiles(image: string): Promise<Map<string, FileEntry>>
             gid: header.gid ?? 0,
             size: header.size ?? 0,
             ...(header.linkname ? { linkname: header.linkname } : {}),
+            ...(header.type === 'character-device' || header.type === 'block-device' ? { device: `${header.devmajor},${header.devminor}` } : {}),
             ...(header.type === 'file' ? { sha256: hash.digest('hex') } : {}),
           });
           next();

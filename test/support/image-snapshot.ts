@@ -1,6 +1,6 @@
 // What two images are compared on: the config fields `docker build` sets, the history (what each entry
-// says it did), and every file's type, mode, owner, size, content hash and
-// link target (mtimes aside), with a readable list of differences.
+// says it did), and every file's type, mode, owner, size, content hash, link target and device
+// numbers (mtimes aside), with a readable list of differences.
 import type Docker from 'dockerode';
 import { imageFiles, type FileEntry } from './docker.js';
 
@@ -90,6 +90,7 @@ export function diffSnapshots(ours: ImageSnapshot, theirs: ImageSnapshot, option
       ['size', String(a.size), String(b.size)],
       ['content', a.sha256 ?? '', b.sha256 ?? ''],
       ['link', a.linkname ?? '', b.linkname ?? ''],
+      ['device', a.device ?? '', b.device ?? ''],
     ];
     for (const [name, mine, other] of fields) if (mine !== other) differences.push(`${path}: ${name} ${mine} != ${other}`);
   }
