@@ -39,8 +39,12 @@ export async function fileDigest(fs: SourceFs, path: string, node: SourceNode, m
   return digest;
 }
 
-function describe(node: SourceNode, content?: string): string {
-  return [node.type, node.mode.toString(8), node.uid, node.gid, node.linkname ?? '', content ?? '', JSON.stringify(node.pax ?? {})].join(' ');
+/** One node as the key sees it; `linkedTo` is the first name of its hard-link group the copy reads, if another. */
+function describe(node: SourceNode, content?: string, linkedTo?: string): string {
+  const base = [node.type, node.mode.toString(8), node.uid, node.gid, node.linkname ?? '', content ?? '', JSON.stringify(node.pax ?? {})].join(' ');
+  // Only where present, so the keys of ordinary files stay what they were.
+  const device = node.device ? ` device ${node.device.major},${node.device.minor}` : '';
+  return `${base}${device}${linkedTo !== undefined ? ` hardlink ${linkedTo}` : ''}`;
 }
 
 export interface ContentDigest {
@@ -58,17 +62,25 @@ export async function contentDigestOf(
 ): Promise<ContentDigest> {
   const files = new Map<string, string>();
   const lines: string[] = [];
+  // A copy writes the second name of a hard-link group as a link to the first: `ln` and `cp` differ.
+  const firstNames = new Map<string, string>();
+  const groupOf = (node: SourceNode, name: string): string | undefined => {
+    if (node.hardLink === undefined) return undefined;
+    const first = firstNames.get(node.hardLink);
+    if (first === undefined) firstNames.set(node.hardLink, name);
+    return first;
+  };
   for (const { fs, item } of items) {
     const rootContent = item.root.type === 'file' ? await fileDigest(fs, item.path, item.root, memo, signal) : undefined;
-    const rootLine = describe(item.root, rootContent);
     const label = item.name === '' ? item.argument : item.name;
+    const rootLine = describe(item.root, rootContent, groupOf(item.root, label));
     lines.push(`${label}\t${rootLine}`);
     files.set(label, digestOf(rootLine));
     for await (const walked of walkItem(fs, item, excludes)) {
       // Small files are read synchronously: a walk of a huge context checks for an abort per file.
       throwIfAborted(signal);
       const content = walked.node.type === 'file' ? await fileDigest(fs, walked.sourcePath, walked.node, memo, signal) : undefined;
-      const line = describe(walked.node, content);
+      const line = describe(walked.node, content, groupOf(walked.node, `${label}/${walked.relative}`));
       lines.push(`${label}/${walked.relative}\t${line}`);
       files.set(`${label}/${walked.relative}`, digestOf(line));
     }

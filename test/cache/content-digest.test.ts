@@ -1,5 +1,5 @@
 // Unit: digesting what a COPY reads stops at once when the build is cancelled, also in the middle of
-// a large file.
+// a large file; hard links count, mtimes do not.
 import test from 'ava';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,31 @@ test('an aborted signal stops before reading anything', async (t) => {
     controller.abort(new Error('cancelled first'));
     await t.throwsAsync(contentDigestOf(items, [], undefined, controller.signal), { message: 'cancelled first' });
     t.regex((await contentDigestOf(items, [])).digest, /^sha256:/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('hard links are part of the digest: two names of one file differ from two equal files; mtimes are not', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'msbuild-unit-digest-'));
+  try {
+    const { link, utimes } = await import('node:fs/promises');
+    const digest = async () => {
+      const fs = new ContextFs(dir, ignoreRules([]));
+      const items = (await resolveSources(fs, ['d'])).map((item) => ({ fs, item }));
+      return (await contentDigestOf(items, [])).digest;
+    };
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'd'));
+    await writeFile(join(dir, 'd/a'), 'same\n');
+    await writeFile(join(dir, 'd/b'), 'same\n');
+    const copied = await digest();
+    await rm(join(dir, 'd/b'));
+    await link(join(dir, 'd/a'), join(dir, 'd/b'));
+    const linked = await digest();
+    t.not(linked, copied, '`ln` instead of `cp` changes what COPY writes, so the key');
+    await utimes(join(dir, 'd/a'), new Date(0), new Date(0));
+    t.is(await digest(), linked, 'touching the file keeps the key');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
