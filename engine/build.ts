@@ -22,7 +22,7 @@ import { SourceNotFoundError } from './copy/resolve.js';
 import { ContextFs, type SourceFs } from './copy/source-fs.js';
 import { abortReason, onAbort } from './abort.js';
 import { ContainerRegistry, removeOrphanedContainers } from './docker/container.js';
-import { checkDaemon, connectDocker, connectionFailure, connectionLostMessage, DaemonError, daemonMessage, pingDaemon, withTimeout } from './docker/daemon.js';
+import { checkDaemon, connectDocker, connectionFailure, daemonArchitecture, connectionLostMessage, DaemonError, daemonMessage, pingDaemon, withTimeout } from './docker/daemon.js';
 import { inspectImage } from './docker/images.js';
 import { DaemonWatchdog } from './docker/watchdog.js';
 import { CommandFailedError, runNetworkMode, type ResourceLimits } from './docker/executor.js';
@@ -206,6 +206,8 @@ export class Build {
   private watchdog: DaemonWatchdog | undefined;
   /** Temp dirs of killed msbuild processes, being removed while the build starts. */
   private orphanedTempDirs: Promise<void> = Promise.resolve();
+  private orphanedContainers: Promise<void> = Promise.resolve();
+  private tempDirCreated: Promise<string> = Promise.resolve('');
 
   constructor(private readonly options: BuildOptions) {
     this.docker = options.docker ?? connectDocker();
@@ -276,11 +278,14 @@ export class Build {
         containersLeft: left,
       });
     }
-    if (this.tempDir !== '') await removeTempDir(this.tempDir);
+    // Made while the plan was, so it may exist although planning failed.
+    const tempDir = await this.tempDirCreated.catch(() => '');
+    if (tempDir !== '') await removeTempDir(tempDir);
     // A stopped build does not ask the daemon about images it may not have made: those entries go.
     if (this.stop.signal.aborted) this.pendingEntries.clear();
     else await this.recordLoaded();
     await this.orphanedTempDirs;
+    await withTimeout(this.orphanedContainers, within, () => new Error('no answer')).catch(() => undefined);
     if (this.memoChanged) {
       await this.store.writeJson('file-digests.json', Object.fromEntries(newest(this.memo, memoLimit))).catch(() => undefined);
       await this.store.writeJson('from-digests.json', Object.fromEntries(newest(this.fromDigests, memoLimit))).catch(() => undefined);
@@ -344,19 +349,31 @@ export class Build {
     const daemonAnswer = checkDaemon(this.docker);
     const dockerfileText = this.options.dockerfileText !== undefined ? Promise.resolve(this.options.dockerfileText) : this.readDockerfile();
     dockerfileText.catch(() => undefined);
-    const daemon = await daemonAnswer;
+    await daemonAnswer;
     this.watchdog = new DaemonWatchdog(this.docker, (error) => this.stop.abort(error));
     this.watchdog.start();
-    this.sandboxes = new NetworkSandboxes(this.docker, this.registry, this.id, daemon.architecture);
+    let architecture: Promise<string> | undefined;
+    this.sandboxes = new NetworkSandboxes(this.docker, this.registry, this.id, () => (architecture ??= daemonArchitecture(this.docker)));
+    // Leftovers of killed builds are removed beside this one (they are no concern of its steps).
     this.orphanedTempDirs = removeOrphanedTempDirs().then((removed) => {
       if (removed > 0) this.emit({ type: 'warning', time: Date.now(), message: `removed ${removed} temporary director${removed === 1 ? 'y' : 'ies'} left by an interrupted msbuild` });
     });
-    const orphans = await removeOrphanedContainers(this.docker).catch(() => 0);
-    if (orphans > 0) this.emit({ type: 'warning', time: Date.now(), message: `removed ${orphans} container(s) left by an interrupted msbuild` });
+    this.orphanedContainers = removeOrphanedContainers(this.docker).then(
+      (removed) => {
+        if (removed > 0) this.emit({ type: 'warning', time: Date.now(), message: `removed ${removed} container(s) left by an interrupted msbuild` });
+      },
+      () => undefined,
+    );
     for (const dir of this.options.cacheFrom ?? []) {
       const imported = await importCache(this.docker, this.store, dir);
       this.emit({ type: 'warning', time: Date.now(), message: `cache from ${dir}: ${imported.imported} entries imported, ${imported.alreadyPresent} already present` });
     }
+    // What the steps need besides the plan is read while the plan is made.
+    this.tempDirCreated = createTempDir(this.id);
+    const ignoreRules = loadIgnoreRules(this.contextDir, this.dockerfilePath);
+    const memo = this.store.readJson<Record<string, string>>('file-digests.json');
+    const fromDigests = this.store.readJson<Record<string, string>>('from-digests.json');
+    for (const pending of [this.tempDirCreated, ignoreRules]) pending.catch(() => undefined);
     const text = await dockerfileText;
     const fileName = this.options.dockerfile ?? 'Dockerfile';
     const ast = parseDockerfile(text, { file: fileName });
@@ -377,10 +394,10 @@ export class Build {
       if (!/^\d+$/.test(epochArg)) throw new BuildError(`invalid SOURCE_DATE_EPOCH ${JSON.stringify(epochArg)}: expected seconds since 1970`);
       this.epoch = new Date(Number(epochArg) * 1000);
     }
-    this.tempDir = await createTempDir(this.id);
-    this.contextFs = new ContextFs(this.contextDir, await loadIgnoreRules(this.contextDir, this.dockerfilePath));
-    this.memo = new Map(Object.entries((await this.store.readJson<Record<string, string>>('file-digests.json')) ?? {}));
-    this.fromDigests = new Map(Object.entries((await this.store.readJson<Record<string, string>>('from-digests.json')) ?? {}));
+    this.tempDir = await this.tempDirCreated;
+    this.contextFs = new ContextFs(this.contextDir, await ignoreRules);
+    this.memo = new Map(Object.entries((await memo) ?? {}));
+    this.fromDigests = new Map(Object.entries((await fromDigests) ?? {}));
     const jobs = this.options.pool?.jobs ?? this.options.jobs ?? defaultJobs();
     this.emit({
       type: 'build-start',

@@ -30,34 +30,29 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export interface DaemonInfo {
-  version: string;
-  apiVersion: string;
-  os: string;
-  architecture: string;
-}
-
-/** Checks that a daemon answers within `ms`; the error names DOCKER_HOST and how to start one. */
-export async function checkDaemon(docker: Docker, ms = 10_000): Promise<DaemonInfo> {
+/**
+ * Checks that a daemon answers within `ms`; the error names DOCKER_HOST and how to start one. A ping:
+ * `/version` takes the daemon ~10 ms (it asks containerd and runc theirs), see daemonArchitecture.
+ */
+export async function checkDaemon(docker: Docker, ms = 10_000): Promise<void> {
   const failure = (why: string) =>
     new DaemonError(
       `no Docker daemon answers at DOCKER_HOST=${dockerHost()}: ${why}. ` +
         'Start one (e.g. `bash scripts/ensure-docker.sh`) or point DOCKER_HOST at a running daemon.',
     );
   try {
-    const version = await withTimeout(docker.version(), ms, () => failure(`no answer within ${ms / 1000}s`));
-    return {
-      version: version.Version,
-      apiVersion: version.ApiVersion,
-      os: version.Os,
-      architecture: version.Arch,
-    };
+    await withTimeout(docker.ping(), ms, () => failure(`no answer within ${ms / 1000}s`));
   } catch (error) {
     if (error instanceof DaemonError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'the socket does not exist' : code === 'ECONNREFUSED' ? 'connection refused' : code === 'EACCES' ? 'permission denied on the socket' : (error as Error).message;
     throw failure(why);
   }
+}
+
+/** The daemon's CPU architecture (`amd64`, `arm64`, ...), from `/version`. */
+export async function daemonArchitecture(docker: Docker): Promise<string> {
+  return (await docker.version()).Arch;
 }
 
 /** Answers `/_ping` within `ms`, or rejects (the request is dropped then). */

@@ -103,10 +103,9 @@ export class NetworkSandboxes {
     private readonly docker: Docker,
     private readonly registry: ContainerRegistry,
     private readonly buildId: string,
-    private readonly architecture: string,
-  ) {
-    if (!pausePrograms[architecture]) this.disabled = true;
-  }
+    /** Asked only when a holder is first needed: a build without RUN steps never asks. */
+    private readonly architecture: () => Promise<string>,
+  ) {}
 
   /** Starts a holder ahead of the first RUN. */
   prewarm(mode: SandboxMode): void {
@@ -158,7 +157,7 @@ export class NetworkSandboxes {
   private startHolder(mode: SandboxMode): void {
     if (this.disabled) return;
     const started = (async () => {
-      this.image ??= ensureHolderImage(this.docker, this.architecture);
+      this.image ??= this.architecture().then((architecture) => ensureHolderImage(this.docker, architecture));
       const image = await this.image;
       const holder = await BuildContainer.create(
         this.docker,

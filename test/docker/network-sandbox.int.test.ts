@@ -12,6 +12,7 @@ import { build } from '../../engine/build.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { daemonArchitecture } from '../../engine/docker/daemon.js';
 
 test.before(requireDaemon);
 
@@ -34,8 +35,7 @@ async function idleHolder(sandboxes: NetworkSandboxes): Promise<string> {
 async function withSandboxes(body: (environment: RunEnvironment, sandboxes: NetworkSandboxes) => Promise<void>): Promise<string> {
   const registry = new ContainerRegistry();
   const buildId = `sandbox-test-${randomUUID()}`;
-  const architecture = (await docker.version()).Arch;
-  const sandboxes = new NetworkSandboxes(docker, registry, buildId, architecture);
+  const sandboxes = new NetworkSandboxes(docker, registry, buildId, () => daemonArchitecture(docker));
   const output: string[] = [];
   const environment: RunEnvironment = {
     docker,
