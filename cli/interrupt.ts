@@ -2,11 +2,12 @@
 // builds clean up (containers, temp dirs) and the command exits 130 (SIGINT) or 143 (SIGTERM); a
 // second one exits at once, after a quick synchronous removal of this process's temp dirs (what is
 // left, containers included, the next build removes).
+import { sharedAbortController } from '../engine/abort.js';
 import { removeTempDirsSync } from '../engine/temp-dirs.js';
 import type { BuildEvent } from '../engine/events.js';
 
 export class Interrupts {
-  private readonly controller = new AbortController();
+  private readonly controller = sharedAbortController();
   private received: NodeJS.Signals | undefined;
   private containersLeft = 0;
   private readonly listener = (signal: NodeJS.Signals) => this.onSignal(signal);

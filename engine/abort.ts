@@ -1,6 +1,17 @@
 // Cancellation for work that does not stop by itself: the error an aborted operation ends with, and a
 // promise raced against a signal, so an interrupted build stops waiting at once instead of when the
 // work it no longer needs happens to finish.
+import { setMaxListeners } from 'node:events';
+
+/**
+ * A controller for a signal every running step listens to (a build's, a scheduler's): dozens wait on
+ * it at once, past Node's default of 10, which would print a leak warning amid the build's output.
+ */
+export function sharedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 /** The reason `signal` was aborted with, as an Error (what a cancelled operation rejects with). */
 export function abortReason(signal: AbortSignal): Error {

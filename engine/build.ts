@@ -20,7 +20,7 @@ import { CopyDestinationError } from './copy/layout.js';
 import { CopyTargetError } from './copy/apply.js';
 import { SourceNotFoundError } from './copy/resolve.js';
 import { ContextFs, type SourceFs } from './copy/source-fs.js';
-import { abortReason, onAbort } from './abort.js';
+import { abortReason, onAbort, sharedAbortController } from './abort.js';
 import { ContainerRegistry, removeOrphanedContainers } from './docker/container.js';
 import { checkDaemon, connectDocker, connectionFailure, daemonArchitecture, connectionLostMessage, DaemonError, daemonMessage, pingDaemon, withTimeout } from './docker/daemon.js';
 import { inspectImage } from './docker/images.js';
@@ -202,7 +202,7 @@ export class Build {
   /** COPY --from content digests by (image, sources): a stage rebuilt to the same image needs no fetch. */
   private fromDigests = new Map<string, string>();
   /** Aborted when the build must stop: interrupted (the caller's signal) or the daemon stopped answering. */
-  private readonly stop = new AbortController();
+  private readonly stop = sharedAbortController();
   private watchdog: DaemonWatchdog | undefined;
   /** Temp dirs of killed msbuild processes, being removed while the build starts. */
   private orphanedTempDirs: Promise<void> = Promise.resolve();

@@ -2,7 +2,7 @@
 // (its base, a COPY --from source), daemon work goes through p-limit, identical work (same cache key)
 // runs once, and the first failure cancels everything still running.
 import pLimit, { type LimitFunction } from 'p-limit';
-import { untilAborted } from '../abort.js';
+import { sharedAbortController, untilAborted } from '../abort.js';
 
 /** Cancelled because another step failed (or the build was interrupted). */
 export class CancelledError extends Error {
@@ -68,7 +68,7 @@ export class WorkPool {
 /** One build's view: its stages' results, its cancellation, and the (possibly shared) work pool. */
 export class Scheduler<StageResult> {
   private readonly stages = new Map<number, Deferred<StageResult>>();
-  private readonly controller = new AbortController();
+  private readonly controller = sharedAbortController();
   private firstError: unknown;
 
   constructor(

@@ -65,6 +65,15 @@ test('--progress json on a failure: stderr holds only JSON lines, build-error la
   t.is(syntaxError.location, 'Dockerfile:2:6');
 });
 
+test('many steps at once print no Node warning (one build signal, many listeners)', async (t) => {
+  const stages = Array.from({ length: 8 }, (_, i) => `FROM busybox AS s${i}\nRUN echo ${i} > /f${i}`).join('\n');
+  const copies = Array.from({ length: 8 }, (_, i) => `COPY --from=s${i} /f${i} /`).join('\n');
+  const { context, common } = await workspace({ Dockerfile: `${stages}\nFROM scratch\n${copies}\n` });
+  const result = await msbuild(['build', '--progress', 'plain', ...common, context]);
+  t.is(result.code, 0, result.stderr);
+  t.notRegex(result.stderr, /Warning|warning:/, 'nothing but the build on stderr');
+});
+
 test('RUN --network=none isolates a step even when the build uses the host network', async (t) => {
   const tag = `${uniqueName('msbuild-net')}:latest`;
   cleanup.push(() => removeImages(tag));
