@@ -4,14 +4,14 @@
 // interrupted build, or one whose daemon stopped answering, stops waiting and cleans up at once,
 // within bounded time.
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { BuildError, OutputTail, type FailedStep } from './build-error.js';
 import { explainMiss } from './cache/explain.js';
 import type { FileDigestMemo } from './cache/content-digest.js';
 import { baseKey, digestOf, stepKey } from './cache/key.js';
-import { CacheStore, defaultCacheDir, type CacheEntry, type StepInputsRecord } from './cache/store.js';
+import { CacheStore, defaultCacheDir, writeFileAtomic, type CacheEntry, type StepInputsRecord } from './cache/store.js';
 import { exportCache, importCache } from './cache/transfer.js';
 import { manifestDigestOf, prepareOutput, type OutputSpec, type PreparedOutput } from './export/exporters.js';
 import { loadIgnoreRules } from './context/ignore.js';
@@ -121,12 +121,9 @@ function buildErrorEvent(error: unknown): BuildErrorEvent {
  * directory (as docker build does, none is created); failures are BuildErrors.
  */
 async function writeUserFile(flag: string, path: string, data: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
+    await writeFileAtomic(path, data, { createDirectory: false });
   } catch (error) {
-    await rm(temporary, { force: true });
     throw new BuildError(`cannot write ${flag} ${path}: ${(error as Error).message}`);
   }
 }

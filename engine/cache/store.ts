@@ -55,9 +55,12 @@ export function defaultCacheDir(): string {
   return join(base, 'msbuild');
 }
 
-/** Writes `data` to `path` atomically: a temporary file in the same directory, then rename. */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/**
+ * Writes `data` to `path` atomically: a temporary file in the same directory, then rename. The
+ * directory is made when missing, unless `createDirectory` is false (a file the user named).
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, options: { createDirectory?: boolean } = {}): Promise<void> {
+  if (options.createDirectory !== false) await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, data);

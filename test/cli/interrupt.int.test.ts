@@ -13,6 +13,7 @@ import { tempDirPrefix } from '../../engine/temp-dirs.js';
 import { assertIndexValid } from '../support/cache-index.js';
 import { msbuild, startMsbuild } from '../support/cli.js';
 import { docker, makeContext, removeDir, requireDaemon, uniqueName } from '../support/docker.js';
+import { until } from '../support/until.js';
 
 const cleanup: string[] = [];
 test.before(requireDaemon);
@@ -31,14 +32,6 @@ async function ownedBy(pid: number | undefined): Promise<number> {
   return containers.length;
 }
 
-async function until(condition: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
-}
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`${signal} during a RUN removes its container and exits ${code}`, async (t) => {

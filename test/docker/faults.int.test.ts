@@ -15,6 +15,7 @@ import { docker, makeContext, removeDir, requireDaemon } from '../support/docker
 import { FaultDaemon } from '../support/fault-daemon.js';
 import { FrozenProxy } from '../support/frozen-proxy.js';
 import { assertIndexValid } from '../support/cache-index.js';
+import { until } from '../support/until.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 test.before(requireDaemon);
@@ -41,15 +42,6 @@ test('no daemon at DOCKER_HOST: one clear line naming it, exit 1, at once', asyn
   t.regex(ssh.stderr, /^error: no Docker daemon answers at DOCKER_HOST=ssh:\/\/nobody@127\.0\.0\.1:9: /);
 });
 
-/** Polls `condition` every 100 ms for up to `ms`. */
-async function until(condition: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
-}
 
 test('the daemon dies during a RUN: the build fails promptly, the cache stays valid, and recovers', async (t) => {
   const daemon = await FaultDaemon.create();
@@ -84,7 +76,8 @@ test('the daemon dies during a RUN: the build fails promptly, the cache stays va
   await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nCOPY f /f\nRUN echo recovered\n');
   const again = startMsbuild(args, env);
   t.is(await again.exit, 0, again.output());
-  t.regex(again.output(), /COPY f \/f\n#\d+ CACHED/);
+  // Leftovers of the killed build are removed beside the new one: their warning may come in between.
+  t.regex(again.output(), /COPY f \/f\n(?:WARNING: [^\n]*\n)*#\d+ CACHED/);
 });
 
 test('the daemon dies during the final docker load of a scratch stage: a clear error, cleanup runs, no entry for the unloaded image', async (t) => {
