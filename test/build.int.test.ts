@@ -197,3 +197,22 @@ test('an aborted build() rejects promptly while a layer is uploaded into a conta
   t.deepEqual(await leftoverContainers(buildIdOf(events)), []);
   t.deepEqual((await new CacheStore(ownCache).list()).map((entry) => entry.step), []);
 });
+
+test('a hit whose parent layer this build wrote with other bytes (same files, other times) uses the entry’s own chain', async (t) => {
+  // What two builds running at once can do: the second misses COPY a (writing its own layer, with its
+  // files' times) and then hits COPY b recorded by the first, on top of the first's layer for COPY a.
+  const { context, run } = await buildIn({ Dockerfile: 'FROM scratch\nCOPY a /a\nCOPY b /b\n', a: 'a\n', b: 'b\n' });
+  const first = await run();
+  const { readdir, readFile: read, rm: remove, utimes } = await import('node:fs/promises');
+  for (const shard of await readdir(join(cacheDir, 'entries'))) {
+    for (const name of await readdir(join(cacheDir, 'entries', shard))) {
+      const path = join(cacheDir, 'entries', shard, name);
+      const entry = JSON.parse(await read(path, 'utf8')) as { step?: string };
+      if (entry.step === 'COPY a /a') await remove(path);
+    }
+  }
+  await utimes(join(context, 'a'), new Date(1_000_000_000_000), new Date(1_000_000_000_000));
+  const second = await run();
+  t.is(second.summary.stepsCached, 1, 'COPY b came from the cache');
+  t.deepEqual((await imageFiles(second.tags[0])).get('/a')?.sha256, (await imageFiles(first.tags[0])).get('/a')?.sha256);
+});

@@ -88,11 +88,20 @@ export interface CachedStep {
  */
 export function withCachedStep(state: ImageState, cached: CachedStep, configAfter: ImageConfig, entry: HistoryEntry): ImageState {
   const diffIds = cached.config.rootfs.diff_ids;
-  const added = diffIds.length > state.config.rootfs.diff_ids.length ? diffIds[diffIds.length - 1] : undefined;
+  const ours = state.config.rootfs.diff_ids;
+  const added = diffIds.length > ours.length ? diffIds[diffIds.length - 1] : undefined;
   // The step's own history time is the entry's: a rebuild with nothing changed gives the same image.
   const recorded = cached.config.history.at(-1)?.created;
   const config = configWithLayer(state, configAfter, entry, added, recorded ? new Date(recorded) : new Date());
   if (recorded) config.created = recorded;
+  // The entry's layer sits on the entry's own parents. Ours can be other bytes of the same content (a
+  // build running beside this one wrote the same files with other times; keys ignore times): then the
+  // entry's chain replaces ours, and the configs chained on our layers are not loaded.
+  const ownParents = ours.every((diffId, i) => diffIds[i] === diffId);
+  if (!ownParents) {
+    config.rootfs = { type: 'layers', diff_ids: [...diffIds] };
+    state = { ...state, parentConfig: undefined, pendingConfigs: [], imageId: undefined };
+  }
   const knownFs = cached.knownFs ? new KnownFs(cached.knownFs) : undefined;
   const layerImageId = diffIds.length > 0 ? cached.imageId : undefined;
   if (cached.configImageId !== undefined && configBytes(config).equals(configBytes(cached.config))) {
