@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../engine/build.js';
-import { docker, dockerCli, imageFiles, removeDir, removeImages, requireDaemon, runCommand, runImage, uniqueName } from './support/docker.js';
+import { docker, dockerCli, imageFiles, removeDir, removeImages, requireDaemon, runCommand, runImage, sharedNetworkMode, uniqueName } from './support/docker.js';
 
 const apps = new URL('../../fixtures/apps/', import.meta.url).pathname;
 const tags: string[] = [];
@@ -52,7 +52,7 @@ test('Go client/server: prod is FROM scratch with just the two binaries, runs, a
 
 test('static site: served by busybox httpd as www-data, equal to BuildKit’s', async (t) => {
   const { ours, theirs } = await buildBoth('static-site');
-  const container = await docker.createContainer({ Image: ours, HostConfig: { NetworkMode: 'none' } });
+  const container = await docker.createContainer({ Image: ours, HostConfig: { NetworkMode: await sharedNetworkMode() } });
   try {
     await container.start();
     let page = '';
@@ -72,7 +72,7 @@ test('build-and-test: the final image exists only because the test stage passed'
   const { ours, theirs } = await buildBoth('test-stage');
   const files = await imageFiles(ours);
   t.true(files.has('/tests-passed'));
-  const count = await runCommand(dockerCli, ['run', '--rm', '-i', '--network', 'none', ours], { input: 'three little words\n' });
+  const count = await runCommand(dockerCli, ['run', '--rm', '-i', '--network', await sharedNetworkMode(), ours], { input: 'three little words\n' });
   t.is(count.stdout.trim(), '3');
   t.deepEqual(await comparable(ours), await comparable(theirs));
 });

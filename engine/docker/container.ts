@@ -108,13 +108,30 @@ export class ContainerStartError extends Error {
   override readonly name = 'ContainerStartError';
 }
 
+/**
+ * Removals of started containers that have a network sandbox of their own, one at a time in this
+ * process: Debian's Engine 20.10.24 can deadlock when two sandboxes go at once (moby/moby#46661,
+ * fixed in 20.10.27), and then no container starts again until the daemon restarts.
+ */
+let sandboxRemovals: Promise<unknown> = Promise.resolve();
+
+function oneSandboxRemovalAtATime<T>(removal: () => Promise<T>): Promise<T> {
+  const next = sandboxRemovals.then(removal);
+  sandboxRemovals = next.catch(() => undefined);
+  return next;
+}
+
 export class BuildContainer {
   private removed = false;
+  /** Started at least once: only then does it hold a network sandbox. */
+  private started = false;
 
   private constructor(
     private readonly docker: Docker,
     private readonly container: Docker.Container,
     private readonly registry: ContainerRegistry,
+    /** Its network is its own (not `container:<id>`, which shares another container's sandbox). */
+    private readonly ownNetwork: boolean,
   ) {}
 
   get id(): string {
@@ -123,7 +140,8 @@ export class BuildContainer {
 
   static async create(docker: Docker, options: Docker.ContainerCreateOptions, registry: ContainerRegistry): Promise<BuildContainer> {
     const container = await docker.createContainer(options);
-    const owned = new BuildContainer(docker, container, registry);
+    const ownNetwork = !(options.HostConfig?.NetworkMode ?? '').startsWith('container:') && options.NetworkDisabled !== true;
+    const owned = new BuildContainer(docker, container, registry, ownNetwork);
     registry.track(owned);
     return owned;
   }
@@ -196,6 +214,7 @@ export class BuildContainer {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       throwIfAborted(signal);
+      this.started = true;
       await untilAborted(this.container.start(), signal).catch((error: unknown) => {
         throwIfAborted(signal);
         throw new ContainerStartError(daemonMessage(error), { cause: error });
@@ -221,6 +240,7 @@ export class BuildContainer {
 
   /** Starts the container without following it (a long-lived helper, such as a network holder). */
   async start(): Promise<void> {
+    this.started = true;
     await this.container.start();
   }
 
@@ -263,7 +283,8 @@ export class BuildContainer {
     if (this.removed) return;
     this.removed = true;
     try {
-      await untilAborted(this.container.remove({ force: true, v: true, abortSignal: deadline }), deadline);
+      const removal = () => this.container.remove({ force: true, v: true, abortSignal: deadline });
+      await untilAborted(this.started && this.ownNetwork ? oneSandboxRemovalAtATime(removal) : removal(), deadline);
     } catch (error) {
       if (statusCodeOf(error) !== 404 && statusCodeOf(error) !== 409) {
         this.removed = false;

@@ -1,6 +1,6 @@
 // Test helpers for the real daemon: fail loudly when it is missing, temporary contexts, running images,
 // listing an image's files, and counting leftover build containers.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,9 +73,33 @@ export function runCommand(command: string, args: string[], options: { env?: Nod
   });
 }
 
-/** Runs the image (network none) and returns its output; throws on a non-zero exit. */
+let networkHolder: Promise<string> | undefined;
+
+/**
+ * A container whose network namespace (loopback only) the containers runImage starts join, so they
+ * make and remove no sandbox of their own: Debian's Engine 20.10.24 can deadlock when sandboxes of
+ * parallel tests go at the same time (moby/moby#46661). It ends itself after an hour at the latest.
+ */
+function sharedNetworkHolder(): Promise<string> {
+  networkHolder ??= (async () => {
+    const result = await runCommand(dockerCli, ['run', '-d', '--rm', '--network', 'none', '--label', 'io.msbuild.test-netns=1', 'busybox', 'sleep', '3600']);
+    if (result.code !== 0) throw new Error(`cannot start the tests' network holder: ${result.stderr}`);
+    const id = result.stdout.trim();
+    process.once('exit', () => spawnSync(dockerCli, ['rm', '-f', id], { stdio: 'ignore' }));
+    return id;
+  })();
+  return networkHolder;
+}
+
+/** `NetworkMode` for a test's own container: the shared loopback-only namespace. */
+export async function sharedNetworkMode(): Promise<string> {
+  return `container:${await sharedNetworkHolder()}`;
+}
+
+/** Runs the image (loopback network only) and returns its output; throws on a non-zero exit. */
 export async function runImage(image: string, args: string[] = [], entrypoint?: string): Promise<string> {
-  const result = await runCommand(dockerCli, ['run', '--rm', '--network', 'none', ...(entrypoint !== undefined ? ['--entrypoint', entrypoint] : []), image, ...args]);
+  const network = await sharedNetworkMode();
+  const result = await runCommand(dockerCli, ['run', '--rm', '--network', network, ...(entrypoint !== undefined ? ['--entrypoint', entrypoint] : []), image, ...args]);
   if (result.code !== 0) throw new Error(`docker run ${image} failed (${result.code}): ${result.stderr}`);
   return result.stdout;
 }
