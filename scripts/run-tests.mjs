@@ -9,7 +9,9 @@ const which = process.argv[2] ?? 'all';
 const extra = process.argv.slice(3);
 const suites = {
   unit: { files: ['test/**/*.test.ts', '!test/**/*.int.test.ts'], match: (f) => f.endsWith('.test.ts') && !f.endsWith('.int.test.ts'), concurrency: '4' },
-  integration: { files: ['test/**/*.int.test.ts'], match: (f) => f.endsWith('.int.test.ts'), concurrency: '2' },
+  // One integration file at a time (tests inside a file still run at once): two files' builds
+  // removing containers together can hit Engine 20.10.24's sandbox deadlock (moby/moby#46661).
+  integration: { files: ['test/**/*.int.test.ts'], match: (f) => f.endsWith('.int.test.ts'), concurrency: '1' },
 };
 const selected = which === 'all' ? ['unit', 'integration'] : [which];
 let passed = 0;
