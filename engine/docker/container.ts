@@ -6,7 +6,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { abortReason, throwIfAborted, untilAborted } from '../abort.js';
 import { ownerOfThisProcess, processAlive } from '../owner.js';
-import { daemonMessage, statusCodeOf } from './daemon.js';
+import { daemonMessage, statusCodeOf, withTimeout } from './daemon.js';
 
 import { hostname } from 'node:os';
 
@@ -107,6 +107,17 @@ export class ContainerRegistry {
 export class ContainerStartError extends Error {
   override readonly name = 'ContainerStartError';
 }
+
+/**
+ * How long a container start may take. A daemon that answers pings but starts nothing (wedged by the
+ * deadlock below) would otherwise hold a build forever.
+ */
+const startTimeoutMs = 120_000;
+
+const startTimedOut = () =>
+  new ContainerStartError(
+    `the Docker daemon did not start the container within ${startTimeoutMs / 1000}s; it may be wedged (Engine 20.10.24's sandbox deadlock, moby/moby#46661): restart dockerd`,
+  );
 
 /**
  * Removals of started containers that have a network sandbox of their own, one at a time in this
@@ -215,8 +226,9 @@ export class BuildContainer {
     try {
       throwIfAborted(signal);
       this.started = true;
-      await untilAborted(this.container.start(), signal).catch((error: unknown) => {
+      await withTimeout(untilAborted(this.container.start(), signal), startTimeoutMs, startTimedOut).catch((error: unknown) => {
         throwIfAborted(signal);
+        if (error instanceof ContainerStartError) throw error;
         throw new ContainerStartError(daemonMessage(error), { cause: error });
       });
       // If the daemon dies, `wait` may never answer; the output stream ends either way, and then
@@ -241,7 +253,7 @@ export class BuildContainer {
   /** Starts the container without following it (a long-lived helper, such as a network holder). */
   async start(): Promise<void> {
     this.started = true;
-    await this.container.start();
+    await withTimeout(this.container.start(), startTimeoutMs, startTimedOut);
   }
 
   /** The exit code once the process is gone (polling briefly: the stream can end just before the exit is recorded). */
