@@ -43,6 +43,12 @@ export function splitReference(reference: string): { repo: string; tag: string }
   return { repo: reference, tag: 'latest' };
 }
 
+/** `name` → `name:latest`, as the daemon stores a tag given without one (a registry port is not a tag). */
+export function normalizedTag(reference: string): string {
+  const { repo, tag } = splitReference(reference);
+  return `${repo}:${tag}`;
+}
+
 // The reference grammar of distribution/reference, which the daemon applies to tags.
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const domainPattern = new RegExp(`^${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?$`);

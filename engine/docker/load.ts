@@ -10,6 +10,7 @@ import tarStream from 'tar-stream';
 import { onAbort, throwIfAborted, untilAborted } from '../abort.js';
 import { configBytes, imageIdOf, type ImageConfig } from '../image/config.js';
 import { daemonMessage } from './daemon.js';
+import { normalizedTag } from './images.js';
 
 export interface NewLayer {
   diffId: string;
@@ -96,7 +97,7 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
     }
     manifest.push({
       Config: `${hex(id)}.json`,
-      RepoTags: request.tags && request.tags.length > 0 ? request.tags.map(normalizeTag) : null,
+      RepoTags: request.tags && request.tags.length > 0 ? request.tags.map(normalizedTag) : null,
       Layers: request.config.rootfs.diff_ids.map(layerPath),
       ...linkTo(ancestors.at(-1), request.config),
     });
@@ -131,8 +132,3 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
   return id;
 }
 
-/** `name` → `name:latest`, as the daemon stores untagged references. */
-function normalizeTag(reference: string): string {
-  const slash = reference.lastIndexOf('/');
-  return reference.lastIndexOf(':') > slash ? reference : `${reference}:latest`;
-}

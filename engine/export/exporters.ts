@@ -13,6 +13,7 @@ import tarStream from 'tar-stream';
 import { flattenLayers } from './flatten.js';
 import { SavedImage } from './saved-image.js';
 import { deviceNumbers } from '../copy/special-files.js';
+import { normalizedTag, splitReference } from '../docker/images.js';
 
 export type OutputSpec =
   | { type: 'docker' }
@@ -165,7 +166,7 @@ async function writeOciLayout(saved: SavedImage, file: string, tags: readonly st
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
         digest: manifestDigest,
         size: manifest.length,
-        ...(tag !== '' ? { annotations: { 'org.opencontainers.image.ref.name': tag.includes(':') ? tag.slice(tag.lastIndexOf(':') + 1) : 'latest', 'io.containerd.image.name': tag } } : {}),
+        ...(tag !== '' ? { annotations: { 'org.opencontainers.image.ref.name': splitReference(tag).tag, 'io.containerd.image.name': tag } } : {}),
       })),
     }),
   );
@@ -221,10 +222,6 @@ async function writeDockerArchive(docker: Docker, imageId: string, tags: readonl
   await Promise.all([pipeline(saved, extract).then(() => pack.finalize()), written]);
 }
 
-/** `name` → `name:latest`, as the daemon lists a tag given without one. */
-function normalizedTag(tag: string): string {
-  return tag.lastIndexOf(':') > tag.lastIndexOf('/') ? tag : `${tag}:latest`;
-}
 
 /** The OCI manifest digest of an image, as the `oci` output writes its manifest. */
 export async function manifestDigestOf(docker: Docker, imageId: string): Promise<string> {
