@@ -201,16 +201,22 @@ test.serial('temp dirs of a killed msbuild are removed by the next build; those 
   t.deepEqual(await readdir(temp), [alive.slice(temp.length + 1)]);
 });
 
+/** A bake of `targets` (stages of `dockerfile`) started in the background, with its own cache and TMPDIR. */
+async function startBake(dockerfile: string, targets: string[]) {
+  const context = await makeContext({ Dockerfile: dockerfile });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
+  const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
+  cleanup.push(context, cacheDir, temp);
+  const file = join(context, 'msbuild.yaml');
+  await writeFile(file, `targets:\n${targets.map((name) => `  ${name}: {target: ${name}}\n`).join('')}`);
+  const run = startMsbuild(['bake', '-f', file, '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir], { TMPDIR: temp });
+  return { run, cacheDir, temp };
+}
+
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`bake: ${signal} cancels every target, removes their containers and exits ${code}`, async (t) => {
     const marker = uniqueName('bake-interrupt');
-    const context = await makeContext({ Dockerfile: `FROM busybox AS one\nRUN sleep 60 # ${marker} one\nFROM busybox AS two\nRUN sleep 60 # ${marker} two\n` });
-    const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
-    const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
-    cleanup.push(context, cacheDir, temp);
-    const file = join(context, 'msbuild.yaml');
-    await writeFile(file, 'targets:\n  one: {target: one}\n  two: {target: two}\n');
-    const run = startMsbuild(['bake', '-f', file, '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir], { TMPDIR: temp });
+    const { run, cacheDir, temp } = await startBake(`FROM busybox AS one\nRUN sleep 60 # ${marker} one\nFROM busybox AS two\nRUN sleep 60 # ${marker} two\n`, ['one', 'two']);
     t.true(await until(async () => (await containersRunning(marker)) === 2, 30_000), run.output());
     run.child.kill(signal);
     const sent = Date.now();
@@ -226,13 +232,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 
 test('bake: a second Ctrl-C exits at once; the next build removes what it left', async (t) => {
   const marker = uniqueName('bake-double');
-  const context = await makeContext({ Dockerfile: `FROM busybox AS one\nRUN sleep 60 # ${marker}\n` });
-  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-int-cache-'));
-  const temp = await mkdtemp(join(tmpdir(), 'msbuild-int-tmp-'));
-  cleanup.push(context, cacheDir, temp);
-  const file = join(context, 'msbuild.yaml');
-  await writeFile(file, 'targets:\n  one: {target: one}\n');
-  const run = startMsbuild(['bake', '-f', file, '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir], { TMPDIR: temp });
+  const { run, cacheDir, temp } = await startBake(`FROM busybox AS one\nRUN sleep 60 # ${marker}\n`, ['one']);
   t.true(await until(async () => (await containersRunning(marker)) > 0, 30_000), run.output());
   run.child.kill('SIGINT');
   run.child.kill('SIGINT');
