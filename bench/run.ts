@@ -5,6 +5,9 @@ import { spawn } from 'node:child_process';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+import { build } from '../engine/build.js';
+import { criticalPathCounts, floorMs, measureEngineFloor, type PathCounts } from './floor.js';
 
 const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 const docker = '/usr/bin/docker';
@@ -71,16 +74,23 @@ const peakRss = new Map<string, number>();
 let currentCase = '';
 const rssReport = join(repoRoot, 'test/support/rss-report.cjs');
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+/** Runs a command and returns its seconds; with `stderrLines`, every line of its stderr is kept there. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, stderrLines?: string[]): Promise<number> {
   const started = process.hrtime.bigint();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let partial = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
+      if (!stderrLines) return;
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      stderrLines.push(...lines);
     });
     child.on('error', reject);
     child.on('close', (code) => {
+      if (partial !== '') stderrLines?.push(partial);
       const rss = /MAXRSS=(\d+)/.exec(stderr);
       if (rss) peakRss.set(currentCase, Math.max(peakRss.get(currentCase) ?? 0, Number(rss[1])));
       if (code !== 0) reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${stderr}`));
@@ -89,11 +99,13 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
   });
 }
 
-function buildOnce(builder: Builder, context: string, tag: string, cacheDir: string, noCache: boolean): Promise<number> {
+/** With `progress`, msbuild's JSON progress lines (on stderr) are kept there; else it prints only the image ID. */
+function buildOnce(builder: Builder, context: string, tag: string, cacheDir: string, noCache: boolean, progress?: string[]): Promise<number> {
   if (builder === 'msbuild') {
-    const args = ['-r', rssReport, join(repoRoot, 'dist/cli/launcher.cjs'), 'build', '-q', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, context];
+    const output = progress ? ['--progress', 'json'] : ['-q'];
+    const args = ['-r', rssReport, join(repoRoot, 'dist/cli/launcher.cjs'), 'build', ...output, '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, context];
     if (noCache) args.push('--no-cache');
-    return run(process.execPath, args);
+    return run(process.execPath, args, {}, progress);
   }
   const args = ['build', '-q', '--network', 'none', '-t', tag, context];
   // The legacy builder wants `./` where BuildKit (and msbuild) accept `.` as a directory for several sources.
@@ -114,7 +126,48 @@ interface Row {
   times: Record<Builder, number>;
 }
 
+/** The critical path of each case's first cold msbuild build, for the floor table. */
+const criticalPaths = new Map<string, PathCounts>();
+
+/** Median seconds of a fully cached `build()` called again in one warm process (msbuild as a library). */
+const libraryCached = new Map<string, number>();
+const sharedDocker = new Docker();
+
+async function measureLibraryCached(context: string, tag: string, cacheDir: string): Promise<number> {
+  const once = async () => {
+    const started = process.hrtime.bigint();
+    const result = await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, docker: sharedDocker });
+    if (result.summary.stepsRun !== 0) throw new Error(`a cached library build of ${context} ran ${result.summary.stepsRun} step(s)`);
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  };
+  await once(); // the process warms up: modules, the daemon connection
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) times.push(await once());
+  return median(times);
+}
+
+async function imageIds(): Promise<Set<string>> {
+  const images = await sharedDocker.listImages({ all: true });
+  return new Set(images.map((image) => image.Id));
+}
+
+/**
+ * Removes the images that appeared since `before` (every builder's, tagged or not): a case's cold
+ * builds each make new layers (the 2 GiB case, 2 GiB a build), which would otherwise fill the disk.
+ * Children go before parents, so removal repeats while it makes progress.
+ */
+async function removeImagesSince(before: ReadonlySet<string>): Promise<void> {
+  let left = [...(await imageIds())].filter((id) => !before.has(id));
+  while (left.length > 0) {
+    const failed: string[] = [];
+    for (const id of left) await sharedDocker.getImage(id).remove({ force: true }).catch(() => failed.push(id));
+    if (failed.length === left.length) return;
+    left = failed;
+  }
+}
+
 async function measureCase(benchCase: BenchCase): Promise<Row[]> {
+  const imagesBefore = await imageIds();
   const work = await mkdtemp(join(tmpdir(), `msbuild-bench-${benchCase.name}-`));
   const context = join(work, 'context');
   await benchCase.prepare(context);
@@ -131,16 +184,20 @@ async function measureCase(benchCase: BenchCase): Promise<Row[]> {
         const tag = `msbuild-bench/${benchCase.name}:${builder}`;
         // Cold: nothing cached (msbuild gets an empty cache directory; docker gets --no-cache).
         const cacheDir = join(work, `cache-${builder}-${round}`);
-        record('cold', builder, await buildOnce(builder, context, tag, cacheDir, true));
+        const progress = builder === 'msbuild' && round === 0 ? [] : undefined;
+        record('cold', builder, await buildOnce(builder, context, tag, cacheDir, true, progress));
+        if (progress) criticalPaths.set(benchCase.name, criticalPathCounts(progress, dockerfile));
         await buildOnce(builder, context, tag, cacheDir, false); // warm the cache
         record('cached', builder, await buildOnce(builder, context, tag, cacheDir, false));
         await benchCase.change(context);
         record('one-file change', builder, await buildOnce(builder, context, tag, cacheDir, false));
+        // Before the other builders change the context again: msbuild's cache holds this state.
+        if (builder === 'msbuild' && round === reps - 1) libraryCached.set(benchCase.name, await measureLibraryCached(context, tag, cacheDir));
         process.stderr.write('.');
       }
     }
   } finally {
-    for (const builder of builders) await run(docker, ['rmi', '-f', `msbuild-bench/${benchCase.name}:${builder}`]).catch(() => 0);
+    await removeImagesSince(imagesBefore);
     await rm(work, { recursive: true, force: true });
   }
   return Object.entries(samples).map(([mode, times]) => ({
@@ -175,3 +232,38 @@ for (const benchCase of cases) {
 }
 process.stdout.write(`median of ${reps} runs each (lower is better; msbuild/buildkit < 1 means msbuild is faster)\n\n${table(rows)}\n`);
 process.stdout.write(`\nmsbuild peak RSS per case: ${[...peakRss].map(([name, kb]) => `${name} ${(kb / 1024).toFixed(0)} MB`).join(', ')}\n`);
+
+const libraryLines = [...libraryCached].map(([name, seconds]) => {
+  const buildkit = rows.find((r) => r.case === name && r.mode === 'cached')?.times.buildkit ?? Number.NaN;
+  return `${name} ${seconds.toFixed(3)}s (${(seconds / buildkit).toFixed(2)}x BuildKit's cached build)`;
+});
+process.stdout.write(`\nfully cached, build() called again in one warm process (msbuild as a library, no node start): ${libraryLines.join(', ')}\n`);
+
+// What the Engine API alone costs, measured beside the builds: the least any builder driving the
+// daemon from outside can take, before the steps' own commands run.
+process.stderr.write('engine floor\n');
+const floor = await measureEngineFloor('busybox:latest');
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+process.stdout.write(
+  `\nEngine API floor on this daemon (median of ${process.env.BENCH_FLOOR_SAMPLES ?? 7}, dockerode alone): ` +
+    `create ${ms(floor.create)}, start ${ms(floor.start)}, wait for exit ${ms(floor.wait)}, commit ${ms(floor.commit)}, ` +
+    `put archive ${ms(floor.putArchive)}, get archive ${ms(floor.getArchive)}, remove ${ms(floor.remove)}, ` +
+    `load of one new layer ${ms(floor.loadOneLayer)} (+${ms(floor.loadPerLayer)} per further layer); node -e 0 ${ms(floor.nodeStart)}\n\n`,
+);
+const floorHeader = ['case', 'critical path (cold)', 'API floor', 'BuildKit cold', 'floor/BuildKit', 'msbuild cold'];
+const floorBody = [...criticalPaths].map(([name, counts]) => {
+  const cold = rows.find((r) => r.case === name && r.mode === 'cold');
+  const floorSeconds = floorMs(counts, floor) / 1000;
+  const buildkit = cold?.times.buildkit ?? Number.NaN;
+  return [
+    name,
+    `${counts.runs} RUN, ${counts.copiesOntoImages} COPY onto an image, ${counts.fetches} --from reads, ${counts.writtenLayers} layers in ${counts.loads} load(s)`,
+    `${floorSeconds.toFixed(2)}s`,
+    `${buildkit.toFixed(2)}s`,
+    `${(floorSeconds / buildkit).toFixed(2)}x`,
+    `${(cold?.times.msbuild ?? Number.NaN).toFixed(2)}s`,
+  ];
+});
+const floorWidths = floorHeader.map((_, i) => Math.max(floorHeader[i].length, ...floorBody.map((row) => row[i].length)));
+process.stdout.write(`${[floorHeader, ...floorBody].map((row) => row.map((cell, i) => cell.padEnd(floorWidths[i])).join('  ')).join('\n')}\n`);
+process.stdout.write('(the floor leaves out the steps\' own commands, which every builder runs; a fully cached build through a node CLI cannot take less than node -e 0)\n');

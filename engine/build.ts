@@ -22,7 +22,7 @@ import { SourceNotFoundError } from './copy/resolve.js';
 import { ContextFs, type SourceFs } from './copy/source-fs.js';
 import { abortReason, onAbort, sharedAbortController } from './abort.js';
 import { ContainerRegistry, removeOrphanedContainers } from './docker/container.js';
-import { checkDaemon, connectDocker, connectionFailure, daemonArchitecture, connectionLostMessage, DaemonError, daemonMessage, pingDaemon, withTimeout } from './docker/daemon.js';
+import { checkDaemon, connectDocker, connectionFailure, daemonArchitecture, connectionLostMessage, DaemonError, daemonMessage, pingDaemon, statusCodeOf, withTimeout } from './docker/daemon.js';
 import { DaemonWatchdog } from './docker/watchdog.js';
 import { CommandFailedError, runNetworkMode, type ResourceLimits } from './docker/executor.js';
 import { ImageCatalog } from './docker/catalog.js';
@@ -102,9 +102,19 @@ const cleanupMs = 30_000;
 const memoLimit = 200_000;
 
 /** The last `limit` entries of a map, in order. */
-function newest<K, V>(map: ReadonlyMap<K, V>, limit: number): Array<[K, V]> {
+function newest<K, V>(map: ReadonlyMap<K, V> | ReadonlyArray<[K, V]>, limit: number): Array<[K, V]> {
   const entries = [...map];
   return entries.length > limit ? entries.slice(entries.length - limit) : entries;
+}
+
+/**
+ * The memo's entries with those this build used moved last, so what is trimmed when it is saved is
+ * what no build used lately (the order is saved with the next change; a build that changed nothing
+ * writes nothing). Reordering once at the end costs less than moving every hit during the walk.
+ */
+function usedLast<K, V>(map: ReadonlyMap<K, V>, used: ReadonlySet<K>): Array<[K, V]> {
+  const entries = [...map];
+  return [...entries.filter(([key]) => !used.has(key)), ...entries.filter(([key]) => used.has(key))];
 }
 
 /** The last event of a failed build: the message, and where it points (a step, or a Dockerfile position). */
@@ -183,6 +193,10 @@ export class Build {
   private contextFs!: SourceFs;
   private memo: Map<string, string> = new Map();
   private memoChanged = false;
+  /** Keys whose entry pointed at an image the daemon no longer has (the miss says so). */
+  private readonly imageRemovedKeys = new Set<string>();
+  /** Memo entries this build read, so the saved memo keeps them longest. */
+  private readonly memoUsed = new Set<string>();
   private readonly started = Date.now();
   private stepsRun = 0;
   private stepsCached = 0;
@@ -283,7 +297,7 @@ export class Build {
     await this.orphanedTempDirs;
     await withTimeout(this.orphanedContainers, within, () => new Error('no answer')).catch(() => undefined);
     if (this.memoChanged) {
-      await this.store.writeJson('file-digests.json', Object.fromEntries(newest(this.memo, memoLimit))).catch(() => undefined);
+      await this.store.writeJson('file-digests.json', Object.fromEntries(newest(usedLast(this.memo, this.memoUsed), memoLimit))).catch(() => undefined);
       await this.store.writeJson('from-digests.json', Object.fromEntries(newest(this.fromDigests, memoLimit))).catch(() => undefined);
     }
   }
@@ -297,6 +311,12 @@ export class Build {
     const dead = this.watchdog?.dead;
     if (dead && !this.options.signal?.aborted) return dead;
     const why = connectionFailure(error);
+    // An answer of the daemon refusing something outside any step (tagging, inspecting: a full disk,
+    // say) is not msbuild's bug: it is reported plainly, as the daemon words it.
+    const refused = statusCodeOf(error);
+    if (why === undefined && refused !== undefined && !(error instanceof BuildError)) {
+      return new DaemonError(`the Docker daemon refused (HTTP ${refused}): ${daemonMessage(error)}`, { cause: error });
+    }
     if (why === undefined || this.options.signal?.aborted) return error;
     if (await pingDaemon(this.docker, 2000).then(() => true, () => false)) return error;
     const message = connectionLostMessage(why);
@@ -549,12 +569,7 @@ export class Build {
     return {
       get: (identity) => {
         const digest = this.memo.get(identity);
-        if (digest !== undefined) {
-          // Most recently used last: what is trimmed when the memo is saved is what no build used lately
-          // (the order is saved with the next change; a build that changed nothing writes nothing).
-          this.memo.delete(identity);
-          this.memo.set(identity, digest);
-        }
+        if (digest !== undefined) this.memoUsed.add(identity);
         return digest;
       },
       set: (identity, digest) => {
@@ -609,13 +624,23 @@ export class Build {
     if (this.runStepsLeft === 0) this.sandboxes?.retire();
   }
 
+  /** Why the cache is not consulted for `stage`'s steps, if the options say so. */
+  private cacheBypass(stage: StagePlan): string | undefined {
+    if (this.options.noCache) return '--no-cache: every step runs';
+    const filter = this.options.noCacheFilter ?? [];
+    if (filter.includes(stage.node.displayName) || filter.includes(stage.node.name)) {
+      return `--no-cache-filter names stage ${stage.node.displayName}`;
+    }
+    return undefined;
+  }
+
   private async cachedState(key: string, stage: StagePlan): Promise<CacheEntry | undefined> {
-    if (this.options.noCache) return undefined;
-    if (this.options.noCacheFilter?.includes(stage.node.displayName) || this.options.noCacheFilter?.includes(stage.node.name)) return undefined;
+    if (this.cacheBypass(stage) !== undefined) return undefined;
     const entry = await this.store.get(key);
     if (!entry) return undefined;
     if (!(await this.catalog.has(entry.imageId))) {
       // The image was removed from the daemon (docker image prune): a miss, and a stale entry less.
+      this.imageRemovedKeys.add(key);
       await this.store.remove(key);
       return undefined;
     }
@@ -905,7 +930,14 @@ export class Build {
       const identity = this.stepIdentity(stage, ref.index);
       const hit = await this.cachedState(key, stage);
       if (hit) return this.reuse(hit, key, ref, started, deps, current.state, step);
-      const reasons = explainMiss(await this.store.lastInputs(identity), inputs);
+      const bypass = this.cacheBypass(stage);
+      const previous = bypass === undefined ? await this.store.lastInputs(identity) : undefined;
+      const reasons =
+        bypass !== undefined
+          ? [bypass]
+          : previous?.key === key && !this.imageRemovedKeys.has(key)
+            ? ['its cache entry is gone: pruned, or the build that ran it last did not finish']
+            : explainMiss(previous, inputs);
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
       if (this.options.dryRun) return { state: current.state, key, virtual: true };
       this.warmSandboxes(step);

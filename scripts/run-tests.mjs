@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the ava suites (unit, integration or both) with the TAP reporter, echoes their output,
 // and ends with the totals alone on the last line: `N passed, N failed`.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -29,6 +29,8 @@ for (const name of selected) {
     continue;
   }
   console.log(`# ${name} tests`);
+  // The images integration tests build are theirs to remove: left behind, runs fill the disk.
+  const imagesBefore = name === 'integration' ? imageIds() : undefined;
   const args = ['ava', '--tap', '--concurrency', suite.concurrency, ...suite.files, ...extra];
   const result = await new Promise((resolve) => {
     const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -47,6 +49,7 @@ for (const name of selected) {
     });
     child.on('close', (code) => resolve({ pass, fail, code }));
   });
+  if (imagesBefore) console.log(`# removed ${removeImagesSince(imagesBefore)} image(s) the integration tests made`);
   passed += result.pass;
   failed += result.fail;
   // A crash (uncaught error, timeout of the whole run) with no failed test still fails the run.
@@ -57,6 +60,36 @@ for (const name of selected) {
   }
 }
 console.log(`${passed} passed, ${failed} failed`);
+
+/** IDs of every image on the daemon; undefined when it cannot be asked (then nothing is removed). */
+function imageIds() {
+  try {
+    return new Set(execFileSync('/usr/bin/docker', ['images', '--all', '--quiet', '--no-trunc'], { encoding: 'utf8' }).split('\n').filter(Boolean));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes the images that appeared since `before`; children go first, so it repeats while it makes progress. */
+function removeImagesSince(before) {
+  let removed = 0;
+  const after = imageIds();
+  if (!after) return 0;
+  for (let left = [...after].filter((id) => !before.has(id)); left.length > 0; ) {
+    try {
+      execFileSync('/usr/bin/docker', ['rmi', '--force', ...left], { stdio: 'ignore' });
+    } catch {
+      // Some had children still: the next round gets them.
+    }
+    const now = imageIds();
+    if (!now) break;
+    const still = left.filter((id) => now.has(id));
+    removed += left.length - still.length;
+    if (still.length === left.length) break;
+    left = still;
+  }
+  return removed;
+}
 
 function filesUnder(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

@@ -32,6 +32,8 @@ export function parseIgnoreFile(text: string): string[] {
 const dockerignore = (dockerignoreModule as unknown as { default: typeof dockerignoreModule.default }).default;
 
 export function ignoreRules(patterns: string[], file?: string): IgnoreRules {
+  // Most contexts have no .dockerignore: their walks need not match every path against nothing.
+  if (patterns.length === 0) return { ...(file !== undefined ? { file } : {}), patterns, ignores: () => false };
   const matcher = dockerignore().add(patterns);
   return {
     file,

@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import tarStream from 'tar-stream';
 import { onAbort, throwIfAborted, untilAborted } from '../abort.js';
 import { configBytes, imageIdOf, type ImageConfig } from '../image/config.js';
-import { daemonMessage } from './daemon.js';
+import { DaemonError, daemonMessage } from './daemon.js';
 import { normalizedTag } from './images.js';
 
 export interface NewLayer {
@@ -121,14 +121,15 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
     }
   } catch (error) {
     throwIfAborted(signal);
-    throw new Error(`docker load failed: ${daemonMessage(error)}`, { cause: error });
+    throw new DaemonError(`docker load failed: ${daemonMessage(error)}`, { cause: error });
   } finally {
     over.abort();
     release();
     await writing.catch(() => undefined);
   }
   const failure = /"error(?:Detail)?":\s*\{?"?(?:message"?:\s*)?"([^"]+)"/.exec(output);
-  if (failure) throw new Error(`docker load failed: ${failure[1]}`);
+  // The daemon's own failure (a full disk, say): the user's to fix, so a DaemonError, printed plainly.
+  if (failure) throw new DaemonError(`docker load failed: ${failure[1]}`);
   return id;
 }
 

@@ -1,5 +1,5 @@
 // Integration: the cache tools — ls, du, prune by age and size, export and import between two cache
-// directories (standing in for two CI machines), --no-cache-filter.
+// directories (standing in for two CI machines), --no-cache-filter, and the reasons misses give when nothing of the step changed.
 import test from 'ava';
 import { mkdtemp, readdir, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { build } from '../../engine/build.js';
 import { CacheStore } from '../../engine/cache/store.js';
 import { msbuild } from '../support/cli.js';
-import { makeContext, removeDir, requireDaemon } from '../support/docker.js';
+import { docker, makeContext, removeDir, requireDaemon } from '../support/docker.js';
 
 const cleanup: string[] = [];
 test.before(requireDaemon);
@@ -87,4 +87,28 @@ test('--no-cache-filter reruns only the named stages', async (t) => {
   t.is(outcome('a 2/2'), 'CACHED');
   t.is(outcome('b 2/2'), 'DONE');
   t.regex(result.stderr, /steps: 1 run, 3 cached/);
+});
+
+test('a miss names --no-cache, --no-cache-filter, a pruned entry or a removed image when nothing of the step changed', async (t) => {
+  const { context, cacheDir } = await builtCache('FROM busybox AS a\nRUN echo a > /a\nFROM busybox AS b\nRUN echo b > /b\n');
+  const missReasons = async (options: string[]) => {
+    const result = await msbuild(['build', '--progress', 'json', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, ...options, context]);
+    t.is(result.code, 0, result.stderr);
+    return result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { type: string; reasons?: string[] })
+      .filter((event) => event.type === 'cache-miss')
+      .map((event) => event.reasons);
+  };
+  t.deepEqual(await missReasons(['--no-cache']), [['--no-cache: every step runs']]);
+  t.deepEqual(await missReasons(['--no-cache-filter', 'b']), [['--no-cache-filter names stage b']]);
+  // Nothing of the step changed, but its entry or its image is gone: the miss says which.
+  t.is((await msbuild(['cache', '--cache-dir', cacheDir, 'prune', '--all'])).code, 0);
+  t.deepEqual(await missReasons([]), [['its cache entry is gone: pruned, or the build that ran it last did not finish']]);
+  // The RUN's entry points at its committed image (the stage's image is loaded with its own config).
+  const run = (await new CacheStore(cacheDir).list()).find((entry) => entry.step.startsWith('RUN'));
+  if (!run) return t.fail('no cache entry for the RUN step');
+  await docker.getImage(run.imageId).remove({ force: true });
+  t.deepEqual(await missReasons([]), [['the cached image was removed from the daemon']]);
 });
