@@ -6,15 +6,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { msbuild } from '../support/cli.js';
-import { makeContext, removeDir, removeImages, requireDaemon, uniqueName } from '../support/docker.js';
+import { madeByThisFile, makeContext, uniqueName } from '../support/docker.js';
 
-const cleanup: string[] = [];
-const tags: string[] = [];
-test.before(requireDaemon);
-test.after.always(async () => {
-  await removeImages(...tags);
-  for (const dir of cleanup) await removeDir(dir);
-});
+const { cleanup, tags } = madeByThisFile();
 
 async function project(): Promise<{ file: string; cacheDir: string; names: string[] }> {
   const marker = uniqueName('bake-progress');

@@ -7,15 +7,9 @@ import { join } from 'node:path';
 import { parseBakeFile, resolveBake } from '../../engine/bake/config.js';
 import { runBake } from '../../engine/bake/run.js';
 import type { BuildEvent } from '../../engine/events.js';
-import { makeContext, removeDir, removeImages, requireDaemon, runImage, uniqueName } from '../support/docker.js';
+import { madeByThisFile, makeContext, runImage, uniqueName } from '../support/docker.js';
 
-const cleanup: string[] = [];
-const tags: string[] = [];
-test.before(requireDaemon);
-test.after.always(async () => {
-  await removeImages(...tags);
-  for (const dir of cleanup) await removeDir(dir);
-});
+const { cleanup, tags } = madeByThisFile();
 
 test('three targets sharing a base stage: the base RUN executes once', async (t) => {
   const marker = uniqueName('shared-base');

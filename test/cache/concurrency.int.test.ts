@@ -6,15 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStore } from '../../engine/cache/store.js';
 import { msbuild } from '../support/cli.js';
-import { docker, makeContext, removeDir, removeImages, requireDaemon, uniqueName } from '../support/docker.js';
+import { docker, madeByThisFile, makeContext, uniqueName } from '../support/docker.js';
 
-const cleanup: string[] = [];
-const tags: string[] = [];
-test.before(requireDaemon);
-test.after.always(async () => {
-  await removeImages(...tags);
-  for (const dir of cleanup) await removeDir(dir);
-});
+const { cleanup, tags } = madeByThisFile();
 
 test('four processes (two the same Dockerfile, two different) share one cache dir; the index stays intact', async (t) => {
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-shared-cache-'));

@@ -1,11 +1,12 @@
 // Test helpers for the real daemon: fail loudly when it is missing, temporary contexts, running images,
-// listing an image's files, and counting leftover build containers.
+// listing an image's files, counting leftover build containers, and what a test file made removed.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import test from 'ava';
 import Docker from 'dockerode';
 import tarStream from 'tar-stream';
 import { buildLabel } from '../../engine/docker/container.js';
@@ -166,4 +167,18 @@ export async function leftoverContainers(buildId?: string): Promise<string[]> {
 
 export async function removeImages(...references: string[]): Promise<void> {
   for (const reference of references) await docker.getImage(reference).remove({ force: true }).catch(() => undefined);
+}
+
+/**
+ * For a test file that needs the daemon: fails it without one, and after its tests removes the
+ * images tagged and the directories made, which its tests push onto the returned lists.
+ */
+export function madeByThisFile(): { cleanup: string[]; tags: string[] } {
+  const made = { cleanup: [] as string[], tags: [] as string[] };
+  test.before(requireDaemon);
+  test.after.always(async () => {
+    await removeImages(...made.tags);
+    for (const dir of made.cleanup) await removeDir(dir);
+  });
+  return made;
 }
