@@ -314,7 +314,7 @@ export class Build {
     // An answer of the daemon refusing something outside any step (tagging, inspecting: a full disk,
     // say) is not msbuild's bug: it is reported plainly, as the daemon words it.
     const refused = statusCodeOf(error);
-    if (why === undefined && refused !== undefined && !(error instanceof BuildError)) {
+    if (why === undefined && refused !== undefined) {
       return new DaemonError(`the Docker daemon refused (HTTP ${refused}): ${daemonMessage(error)}`, { cause: error });
     }
     if (why === undefined || this.options.signal?.aborted) return error;
@@ -931,13 +931,7 @@ export class Build {
       const hit = await this.cachedState(key, stage);
       if (hit) return this.reuse(hit, key, ref, started, deps, current.state, step);
       const bypass = this.cacheBypass(stage);
-      const previous = bypass === undefined ? await this.store.lastInputs(identity) : undefined;
-      const reasons =
-        bypass !== undefined
-          ? [bypass]
-          : previous?.key === key && !this.imageRemovedKeys.has(key)
-            ? ['its cache entry is gone: pruned, or the build that ran it last did not finish']
-            : explainMiss(previous, inputs);
+      const reasons = bypass !== undefined ? [bypass] : explainMiss(await this.store.lastInputs(identity), inputs, { imageRemoved: this.imageRemovedKeys.has(key) });
       this.emit({ type: 'cache-miss', time: Date.now(), stepId: ref.id, reasons });
       if (this.options.dryRun) return { state: current.state, key, virtual: true };
       this.warmSandboxes(step);

@@ -26,13 +26,24 @@ function fileChanges(before: Record<string, string>, after: Record<string, strin
   return reasons;
 }
 
+/** What the cache lookup of the missing step found, beside the inputs. */
+export interface MissContext {
+  /** An entry with this key was there, but the daemon no longer has its image. */
+  imageRemoved?: boolean;
+  /** The earlier step that changed, when known. */
+  upstream?: string;
+}
+
 /**
  * Why `now` misses, given the record of the last run of the same step. The parent is named only
  * when nothing of the step itself changed (the change is then upstream).
  */
-export function explainMiss(previous: StepInputsRecord | undefined, now: StepInputsRecord, upstream?: string): string[] {
+export function explainMiss(previous: StepInputsRecord | undefined, now: StepInputsRecord, context: MissContext = {}): string[] {
   if (!previous) return ['no earlier build of this step in the cache'];
-  if (previous.key === now.key) return ['the cached image was removed from the daemon'];
+  if (previous.key === now.key) {
+    // Nothing the step reads changed: its entry went, or the entry's image did.
+    return [context.imageRemoved ? 'the cached image was removed from the daemon' : 'its cache entry is gone: pruned, or the build that ran it last did not finish'];
+  }
   const reasons: string[] = [];
   if (previous.baseImage !== now.baseImage && now.baseImage !== undefined) {
     reasons.push(`base image changed: ${previous.baseImage ?? '(none)'} → ${now.baseImage}`);
@@ -42,7 +53,7 @@ export function explainMiss(previous: StepInputsRecord | undefined, now: StepInp
   if (previous.files && now.files) reasons.push(...fileChanges(previous.files, now.files));
   else if (previous.filesDigest !== now.filesDigest) reasons.push('files read by the step changed');
   if (reasons.length === 0 && previous.parentKey !== now.parentKey) {
-    reasons.push(upstream ? `an earlier step changed (${upstream})` : 'an earlier step changed');
+    reasons.push(context.upstream ? `an earlier step changed (${context.upstream})` : 'an earlier step changed');
   }
   if (reasons.length === 0) reasons.push('inputs changed in a way not recorded (e.g. a mount)');
   return reasons;
