@@ -1,10 +1,10 @@
 // The Engine API floor: what each kind of build step costs in daemon round trips alone on this
 // machine, measured with dockerode and no msbuild code, and the least time a case's critical path can
 // take through the API. Any builder that drives the daemon from outside pays it; BuildKit, inside it, does not.
+import Docker from 'dockerode';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import Docker from 'dockerode';
 import tarStream from 'tar-stream';
 
 /** Median milliseconds of each operation. */
@@ -60,7 +60,9 @@ async function tarOf(files: Array<{ name: string; body: Buffer }>): Promise<Buff
 
 /** A `docker save` archive of a scratch image with `layers` new one-file layers. */
 async function scratchImageArchive(layers: number, tag: string): Promise<Buffer> {
-  const layerTars = await Promise.all(Array.from({ length: layers }, (_, i) => tarOf([{ name: `f${i}`, body: randomBytes(16) }])));
+  const layerTars = await Promise.all(
+    Array.from({ length: layers }, (_, i) => tarOf([{ name: `f${i}`, body: randomBytes(16) }])),
+  );
   const diffIds = layerTars.map((tar) => `sha256:${createHash('sha256').update(tar).digest('hex')}`);
   const config = Buffer.from(
     JSON.stringify({
@@ -73,7 +75,11 @@ async function scratchImageArchive(layers: number, tag: string): Promise<Buffer>
   );
   const layerNames = diffIds.map((id) => `${id.slice(7)}/layer.tar`);
   const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: [tag], Layers: layerNames }]));
-  return tarOf([{ name: 'config.json', body: config }, ...layerTars.map((body, i) => ({ name: layerNames[i], body })), { name: 'manifest.json', body: manifest }]);
+  return tarOf([
+    { name: 'config.json', body: config },
+    ...layerTars.map((body, i) => ({ name: layerNames[i], body })),
+    { name: 'manifest.json', body: manifest },
+  ]);
 }
 
 async function loadMs(docker: Docker, layers: number, tag: string): Promise<number> {
@@ -89,7 +95,13 @@ async function loadMs(docker: Docker, layers: number, tag: string): Promise<numb
 /** Measures the floor on `image` (a local image with /bin/true and /bin/sleep, such as busybox). */
 export async function measureEngineFloor(image: string): Promise<EngineFloor> {
   const docker = new Docker();
-  const t = { nodeStart: [] as number[], create: [] as number[], start: [] as number[], wait: [] as number[], commit: [] as number[] };
+  const t = {
+    nodeStart: [] as number[],
+    create: [] as number[],
+    start: [] as number[],
+    wait: [] as number[],
+    commit: [] as number[],
+  };
   const put: number[] = [];
   const get: number[] = [];
   const remove: number[] = [];
@@ -97,7 +109,12 @@ export async function measureEngineFloor(image: string): Promise<EngineFloor> {
   const loadFour: number[] = [];
   const labels = { 'io.msbuild.bench': 'floor' };
   // RUN containers join a warm network namespace, as msbuild's do.
-  const holder = await docker.createContainer({ Image: image, Cmd: ['sleep', '3600'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
+  const holder = await docker.createContainer({
+    Image: image,
+    Cmd: ['sleep', '3600'],
+    Labels: labels,
+    HostConfig: { NetworkMode: 'none' },
+  });
   const commits: string[] = [];
   try {
     await holder.start();
@@ -106,7 +123,12 @@ export async function measureEngineFloor(image: string): Promise<EngineFloor> {
       t.nodeStart.push(await nodeStartMs());
       // A RUN: create, start, wait for the exit, commit.
       const run = await timed(t.create, () =>
-        docker.createContainer({ Image: image, Cmd: ['sh', '-c', `echo ${i} > /floor.txt`], Labels: labels, HostConfig: { NetworkMode: `container:${holder.id}` } }),
+        docker.createContainer({
+          Image: image,
+          Cmd: ['sh', '-c', `echo ${i} > /floor.txt`],
+          Labels: labels,
+          HostConfig: { NetworkMode: `container:${holder.id}` },
+        }),
       );
       await timed(t.start, () => run.start());
       await timed(t.wait, () => run.wait());
@@ -129,7 +151,11 @@ export async function measureEngineFloor(image: string): Promise<EngineFloor> {
     }
   } finally {
     await holder.remove({ force: true }).catch(() => undefined);
-    for (const id of commits) await docker.getImage(id).remove({ force: true }).catch(() => undefined);
+    for (const id of commits)
+      await docker
+        .getImage(id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
   return {
     nodeStart: median(t.nodeStart),
@@ -183,8 +209,13 @@ export function criticalPathCounts(progressLines: string[], dockerfile: string):
   let path: string[] = [];
   for (const line of progressLines) {
     if (!line.startsWith('{')) continue;
-    const event = JSON.parse(line) as { type: string; step?: { id: string; name: string; stage: string }; summary?: { criticalPath: string[] } };
-    if (event.type === 'step-start' && event.step) steps.set(event.step.id, { name: event.step.name, stage: event.step.stage });
+    const event = JSON.parse(line) as {
+      type: string;
+      step?: { id: string; name: string; stage: string };
+      summary?: { criticalPath: string[] };
+    };
+    if (event.type === 'step-start' && event.step)
+      steps.set(event.step.id, { name: event.step.name, stage: event.step.stage });
     if (event.type === 'build-done' && event.summary) path = event.summary.criticalPath;
   }
   const counts: PathCounts = { runs: 0, copiesOntoImages: 0, fetches: 0, writtenLayers: 0, loads: 0 };
@@ -209,6 +240,9 @@ export function floorMs(counts: PathCounts, floor: EngineFloor): number {
   const run = floor.create + floor.start + floor.wait + floor.commit;
   const copy = floor.create + floor.putArchive + floor.commit;
   const fetch = floor.create + floor.getArchive;
-  const layers = counts.loads > 0 ? counts.loads * floor.loadOneLayer + Math.max(0, counts.writtenLayers - counts.loads) * floor.loadPerLayer : 0;
+  const layers =
+    counts.loads > 0
+      ? counts.loads * floor.loadOneLayer + Math.max(0, counts.writtenLayers - counts.loads) * floor.loadPerLayer
+      : 0;
   return counts.runs * run + counts.copiesOntoImages * copy + counts.fetches * fetch + layers;
 }

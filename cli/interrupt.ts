@@ -1,21 +1,28 @@
 // Ctrl-C and SIGTERM for the commands that build (`build`, `bake`): the first signal cancels, the
 // builds clean up (containers, temp dirs) and the command exits 130 (SIGINT) or 143 (SIGTERM); a
 // second one exits at once, after a quick synchronous removal of this process's temp dirs (what is
-// left, containers included, the next build removes).
-import { sharedAbortController } from '../engine/abort.js';
-import { removeTempDirsSync } from '../engine/temp-dirs.js';
+// left, containers included, the next build removes). An output closed under the build (`| head`)
+// cancels it as a first signal does, and the command exits 141, as a shell reports SIGPIPE.
 import type { BuildEvent } from '../engine/events.js';
+import { sharedAbortController } from '../engine/util/abort.js';
+import { removeTempDirsSync } from '../engine/util/temp-dirs.js';
+import { onOutputClosed } from './closed-output.js';
 
 export class Interrupts {
   private readonly controller = sharedAbortController();
   private received: NodeJS.Signals | undefined;
   private containersLeft = 0;
   private readonly listener = (signal: NodeJS.Signals) => this.onSignal(signal);
+  private readonly unwatchOutput: () => void;
 
   /** `onFirst` says that the build is being cancelled (through the progress view). */
   constructor(private readonly onFirst: (signal: NodeJS.Signals) => void) {
     process.on('SIGINT', this.listener);
     process.on('SIGTERM', this.listener);
+    // Never the forced exit of a second signal: nothing more can be said to a closed output anyway.
+    this.unwatchOutput = onOutputClosed(() => {
+      if (this.received === undefined) this.onSignal('SIGPIPE');
+    });
   }
 
   /** Aborted at the first signal: give it to the builds. */
@@ -27,9 +34,9 @@ export class Interrupts {
     return this.received !== undefined;
   }
 
-  /** 130 after SIGINT, 143 after SIGTERM. */
+  /** 130 after SIGINT, 143 after SIGTERM, 141 after a closed output. */
   get exitCode(): number {
-    return this.received === 'SIGTERM' ? 143 : 130;
+    return this.received === 'SIGTERM' ? 143 : this.received === 'SIGPIPE' ? 141 : 130;
   }
 
   /** Notes what the builds report about their cleanup, for the last line. */
@@ -45,6 +52,7 @@ export class Interrupts {
   }
 
   dispose(): void {
+    this.unwatchOutput();
     process.off('SIGINT', this.listener);
     process.off('SIGTERM', this.listener);
   }
@@ -53,7 +61,9 @@ export class Interrupts {
     if (this.received !== undefined) {
       this.received = signal;
       removeTempDirsSync();
-      process.stderr.write('\ninterrupted again: exiting now (the cache index stays valid; the next build removes containers left behind)\n');
+      process.stderr.write(
+        '\ninterrupted again: exiting now (the cache index stays valid; the next build removes containers left behind)\n',
+      );
       process.exit(this.exitCode);
     }
     this.received = signal;

@@ -29,7 +29,13 @@ function runBundle(): void {
       renameSync(`${cacheFile}.tmp`, cacheFile);
     });
   }
-  const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  const run = script.runInThisContext() as (
+    exports: object,
+    require: NodeJS.Require,
+    module: object,
+    filename: string,
+    dirname: string,
+  ) => void;
   const bundleModule = { exports: {} };
   run(bundleModule.exports, createRequire(bundle), bundleModule, bundle, dirname(bundle));
 }

@@ -1,15 +1,10 @@
 // Command-line values shared by several commands (build and bake check them alike): --build-arg,
-// -f, --pull, --network, --jobs, --progress, repeatable flags.
+// -f, --pull, --network, --jobs, --progress.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { PullPolicy } from '../engine/build.js';
+import type { PullPolicy } from '../engine/options.js';
 import { isProgressMode, type ProgressMode } from './render/select.js';
 import { UsageError } from './user-error.js';
-
-/** Commander reducer for repeatable options. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 /** `--pull [policy]`: the flag alone is `always`, as with docker. */
 export function pullPolicy(value: string | boolean | undefined): PullPolicy {
@@ -19,20 +14,40 @@ export function pullPolicy(value: string | boolean | undefined): PullPolicy {
   throw new UsageError(`invalid --pull ${JSON.stringify(value)}: use always, missing or never`);
 }
 
-export function networkMode(value: string | undefined): 'default' | 'none' | 'host' {
-  if (value === undefined) return 'default';
-  if (value === 'default' || value === 'none' || value === 'host') return value;
-  throw new UsageError(`invalid --network ${JSON.stringify(value)}: use default, none or host`);
+/** `default`, `none`, `host`, or a Docker network's name (RUN containers join it, as in the legacy builder). */
+export function networkMode(value: string | undefined): string {
+  if (value === undefined || value === '') return 'default';
+  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value) || /^container:[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value)) return value;
+  throw new UsageError(`invalid --network ${JSON.stringify(value)}: use default, none, host or a network's name`);
 }
 
 export function positiveInteger(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UsageError(`invalid ${name} ${JSON.stringify(value)}: expected a positive integer`);
+  if (!/^\d+$/.test(value) || Number(value) <= 0)
+    throw new UsageError(`invalid ${name} ${JSON.stringify(value)}: expected a positive integer`);
   return Number(value);
 }
 
-export function progressMode(value: string): ProgressMode {
-  if (!isProgressMode(value)) throw new UsageError(`invalid --progress ${JSON.stringify(value)}: use auto, tty, plain, json or quiet`);
+/**
+ * The progress mode: `--progress`, else BUILDKIT_PROGRESS (as buildx, the variable applies when the
+ * flag is absent or auto); `-q` is quiet and goes with no other mode.
+ */
+export function progressMode(
+  flag: string | undefined,
+  options: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
+): ProgressMode {
+  const fromEnv = (options.env ?? process.env).BUILDKIT_PROGRESS;
+  const value = (flag === undefined || flag === 'auto') && fromEnv ? fromEnv : (flag ?? 'auto');
+  const source = flag === undefined || flag === 'auto' ? (fromEnv ? 'BUILDKIT_PROGRESS' : '--progress') : '--progress';
+  if (!isProgressMode(value))
+    throw new UsageError(
+      `invalid ${source} ${JSON.stringify(value)}: use auto, tty, plain, json, rawjson, quiet or none`,
+    );
+  if (options.quiet) {
+    if (flag !== undefined && flag !== 'auto' && flag !== 'quiet')
+      throw new UsageError(`--progress=${flag} and --quiet cannot be used together`);
+    return 'quiet';
+  }
   return value;
 }
 
@@ -64,21 +79,6 @@ export function parseLabels(values: readonly string[] = []): Map<string, string>
   return labels;
 }
 
-const pullValues = new Set(['always', 'missing', 'never', 'true', 'false']);
-
-/**
- * `--pull` is docker build's boolean flag, and msbuild also takes a policy after it. A word after it
- * that is no policy (`--pull .`) is the next argument, not the flag's value: it becomes `--pull=always`.
- */
-export function separatePullFlag(argv: readonly string[]): string[] {
-  const end = argv.indexOf('--');
-  return argv.map((arg, index) => {
-    const next = argv[index + 1];
-    const beforeEnd = end < 0 || index < end;
-    return arg === '--pull' && beforeEnd && next !== undefined && !pullValues.has(next) && !next.startsWith('-') ? '--pull=always' : arg;
-  });
-}
-
 export interface DockerfileInput {
   /** Path of the Dockerfile (or `-` for stdin). */
   path: string;
@@ -89,7 +89,8 @@ export interface DockerfileInput {
 
 /** Reads the Dockerfile: `-f` relative to the working directory, else CONTEXT/Dockerfile. */
 export function readDockerfile(context: string, file: string | undefined): DockerfileInput {
-  const path = file === undefined ? join(context, 'Dockerfile') : file === '-' ? '-' : isAbsolute(file) ? file : resolve(file);
+  const path =
+    file === undefined ? join(context, 'Dockerfile') : file === '-' ? '-' : isAbsolute(file) ? file : resolve(file);
   try {
     const text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
     return { path, name: file === undefined ? 'Dockerfile' : file, text };

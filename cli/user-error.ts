@@ -1,22 +1,25 @@
 // Prints errors a user can fix once, without a stack trace: `file:line:col: message`, the line, a caret.
-import { DockerfileSyntaxError } from '../engine/dockerfile/errors.js';
+import { DockerfileSyntaxError, excerptAround } from '../engine/dockerfile/errors.js';
+import { isMsbuildError } from '../engine/errors.js';
 
-/** Errors that are the user's input, not msbuild's bug: printed plainly, exit code 1. */
+/** Errors msbuild raised on purpose (the user's input, the daemon): printed plainly, exit code 1. */
 export function isUserError(error: unknown): error is Error {
-  return error instanceof Error && userErrorNames.has(error.name);
+  return isMsbuildError(error);
 }
 
-const userErrorNames = new Set([
-  'DockerfileSyntaxError', 'PlanError', 'BuildError', 'DaemonError', 'ContextError', 'UsageError', 'BakeError', 'CacheError', 'OutputError',
-]);
+/** Columns of the terminal errors go to (120 when it is not one). */
+function screenWidth(): number {
+  return process.stderr.isTTY && process.stderr.columns > 20 ? process.stderr.columns : 120;
+}
 
 /** The text to print for a user error (without a trailing newline). */
-export function formatUserError(error: Error): string {
+export function formatUserError(error: Error, width = screenWidth()): string {
   if (error instanceof DockerfileSyntaxError) {
     const lines = [`${error.location}: ${error.message}`];
     if (error.sourceLine !== undefined) {
-      const line = error.sourceLine.replace(/\t/g, ' ');
-      lines.push(` ${line}`, ` ${' '.repeat(Math.max(0, error.position.column - 1))}^`);
+      // Cut to the screen: the line is indented by one column.
+      const excerpt = excerptAround(error.sourceLine.replace(/\t/g, ' '), error.position.column, width - 1);
+      lines.push(` ${excerpt.text}`, ` ${' '.repeat(Math.max(0, excerpt.column - 1))}^`);
     }
     return lines.join('\n');
   }
@@ -24,7 +27,4 @@ export function formatUserError(error: Error): string {
   return typeof detail === 'string' && detail !== '' ? `error: ${error.message}\n${detail}` : `error: ${error.message}`;
 }
 
-/** Thrown for bad command-line input (a malformed --build-arg, say). */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from '../engine/errors.js';

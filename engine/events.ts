@@ -22,12 +22,20 @@ export interface BuildStartEvent {
   target: string;
   stages: Array<{ name: string; index: number; dependsOn: string[]; steps: number }>;
   jobs: number;
+  /** What runs the steps: `oci` (runc on msbuild's snapshots) or `docker` (the Engine API). */
+  worker: string;
 }
 
 export interface StepStartEvent {
   type: 'step-start';
   time: number;
   step: StepRef;
+  /**
+   * IDs of the steps this one waited for: the step before it in its stage (or its base stage's
+   * last), and the last steps of the stages it reads. With the times, the critical path can be
+   * computed from the events alone. Absent on a step that does nothing (a WORKDIR / already there).
+   */
+  deps?: string[];
 }
 
 export interface StepLogEvent {
@@ -55,6 +63,8 @@ export interface StepDoneEvent {
   layerSize: number;
   /** The step joined an identical step already running (another stage or bake target) instead of running again. */
   shared?: boolean;
+  /** As on step-start. */
+  deps?: string[];
 }
 
 export interface StepErrorEvent {
@@ -82,6 +92,39 @@ export interface WarningEvent {
   containersLeft?: number;
 }
 
+/** A build check (BuildKit's Dockerfile linter) found something: reported before any step runs. */
+export interface CheckWarningEvent {
+  type: 'check-warning';
+  time: number;
+  /** The rule, e.g. `FromAsCasing`. */
+  rule: string;
+  description: string;
+  /** The rule's documentation ('' when it has none). */
+  url: string;
+  /** What was found, as BuildKit words it. */
+  message: string;
+  file: string;
+  /** First and last line of the instruction it is about. */
+  line: number;
+  endLine: number;
+}
+
+/** Images and cache moving to or from a registry: a base image pulled, an image pushed, the registry cache written or read. */
+export interface TransferEvent {
+  type: 'transfer';
+  time: number;
+  action: 'pull' | 'push' | 'cache-export' | 'cache-import';
+  /** The reference moved (`127.0.0.1:5000/app:1`). */
+  ref: string;
+  /** What happened, as the daemon words it for pulls and pushes (`Pushed`, `Layer already exists`, `Pull complete`). */
+  status: string;
+  /** The layer (short ID or digest) the status is about. */
+  layer?: string;
+  /** The transfer is over; for a push, the manifest digest the registry stored. */
+  done?: boolean;
+  digest?: string;
+}
+
 export interface StageDoneEvent {
   type: 'stage-done';
   time: number;
@@ -95,6 +138,8 @@ export interface StageDoneEvent {
 export interface BuildSummary {
   imageId: string;
   tags: string[];
+  /** The worker that ran the steps: `oci` or `docker`. */
+  worker: string;
   seconds: number;
   stepsRun: number;
   stepsCached: number;
@@ -105,6 +150,8 @@ export interface BuildSummary {
   stageSizes: Array<{ stage: string; size: number }>;
   /** Step IDs on the longest dependency chain by time. */
   criticalPath: string[];
+  /** How many build-check warnings the build reported (`check-warning` events). */
+  checkWarnings?: number;
 }
 
 export interface BuildDoneEvent {
@@ -132,6 +179,8 @@ export type BuildEvent =
   | StepErrorEvent
   | CacheMissEvent
   | WarningEvent
+  | CheckWarningEvent
+  | TransferEvent
   | StageDoneEvent
   | BuildDoneEvent
   | BuildErrorEvent;

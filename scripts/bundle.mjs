@@ -2,11 +2,11 @@
 // The last step of `make build`: the compiled CLI as one CommonJS file (dist/msbuild.cjs) with a V8
 // code cache beside it (dist/msbuild.cjs.cache), which the `msbuild` launcher runs. A command then
 // starts without resolving, reading and compiling some 300 modules: half of a fully cached build.
+import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist/msbuild.cjs');
@@ -21,7 +21,9 @@ const deferred = {
   setup(build) {
     const modules = { 'dockerode/lib': './session', 'docker-modem/lib': './ssh' };
     build.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) => {
-      const owner = Object.keys(modules).find((dir) => args.importer.includes(`/node_modules/${dir}/`) && modules[dir] === args.path);
+      const owner = Object.keys(modules).find(
+        (dir) => args.importer.includes(`/node_modules/${dir}/`) && modules[dir] === args.path,
+      );
       return owner ? { path: `${owner}/${args.path.slice(2)}`, namespace: 'deferred' } : undefined;
     });
     build.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
@@ -34,8 +36,12 @@ const deferred = {
     build.onLoad({ filter: /docker-modem\/lib\/modem\.js$/ }, async (args) => {
       const { readFile } = await import('node:fs/promises');
       const text = await readFile(args.path, 'utf8');
-      const patched = text.replace("debug('Sending: %s', util.inspect(", "debug.enabled && debug('Sending: %s', util.inspect(");
-      if (patched === text) throw new Error('docker-modem changed: its debug call was not found; update scripts/bundle.mjs');
+      const patched = text.replace(
+        "debug('Sending: %s', util.inspect(",
+        "debug.enabled && debug('Sending: %s', util.inspect(",
+      );
+      if (patched === text)
+        throw new Error('docker-modem changed: its debug call was not found; update scripts/bundle.mjs');
       return { contents: patched, loader: 'js' };
     });
   },
@@ -51,6 +57,9 @@ await esbuild.build({
   // A native addon that ssh2 loads when present: never bundled.
   external: ['cpu-features', 'dockerode/lib/session', 'docker-modem/lib/ssh'],
   plugins: [deferred],
+  // Modules that find files beside themselves (the OCI helper) see the bundle's own URL.
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
 
@@ -65,6 +74,9 @@ const training = [
   ['debug', 'ast', join(root, 'fixtures/apps/go-client-server')],
 ];
 for (const args of training) {
-  const run = spawnSync(process.execPath, [launcher, ...args], { env: { ...process.env, MSBUILD_WRITE_CODE_CACHE: cache }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const run = spawnSync(process.execPath, [launcher, ...args], {
+    env: { ...process.env, MSBUILD_WRITE_CODE_CACHE: cache },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   if (run.status !== 0) throw new Error(`training run \`msbuild ${args.join(' ')}\` failed:\n${run.stderr}`);
 }

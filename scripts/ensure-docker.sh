@@ -27,6 +27,22 @@ fail() {
   exit 1
 }
 
+# msbuild's OCI worker runs RUN steps with runc itself (Debian's docker.io brings it; a daemon
+# installed otherwise may not have put it on this host's PATH).
+ensure_runc() {
+  command -v runc >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "docker: runc is not installed (msbuild's OCI worker needs it; the Docker worker is used instead)" >&2
+    return 0
+  fi
+  echo "docker: installing Debian's runc"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq runc >/tmp/msbuild-apt.log 2>&1 ||
+    { apt-get update -qq >/tmp/msbuild-apt.log 2>&1 && apt-get install -y -qq runc >/tmp/msbuild-apt.log 2>&1; } ||
+    echo "docker: installing runc failed (see /tmp/msbuild-apt.log); builds use the Docker worker" >&2
+}
+ensure_runc
+
 answers && ready
 
 case "$host" in

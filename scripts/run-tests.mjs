@@ -8,7 +8,11 @@ import { join } from 'node:path';
 const which = process.argv[2] ?? 'all';
 const extra = process.argv.slice(3);
 const suites = {
-  unit: { files: ['test/**/*.test.ts', '!test/**/*.int.test.ts'], match: (f) => f.endsWith('.test.ts') && !f.endsWith('.int.test.ts'), concurrency: '4' },
+  unit: {
+    files: ['test/**/*.test.ts', '!test/**/*.int.test.ts'],
+    match: (f) => f.endsWith('.test.ts') && !f.endsWith('.int.test.ts'),
+    concurrency: '4',
+  },
   // One integration file at a time (tests inside a file still run at once): two files' builds
   // removing containers together can hit Engine 20.10.24's sandbox deadlock (moby/moby#46661).
   integration: { files: ['test/**/*.int.test.ts'], match: (f) => f.endsWith('.int.test.ts'), concurrency: '1' },
@@ -31,6 +35,8 @@ for (const name of selected) {
   console.log(`# ${name} tests`);
   // The images integration tests build are theirs to remove: left behind, runs fill the disk.
   const imagesBefore = name === 'integration' ? imageIds() : undefined;
+  // A private dockerd started with `--bridge none` deletes the host's docker0: the run must not.
+  const bridgeBefore = name === 'integration' && hasDocker0();
   const args = ['ava', '--tap', '--concurrency', suite.concurrency, ...suite.files, ...extra];
   const result = await new Promise((resolve) => {
     const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -50,32 +56,50 @@ for (const name of selected) {
     child.on('close', (code) => resolve({ pass, fail, code }));
   });
   if (imagesBefore) console.log(`# removed ${removeImagesSince(imagesBefore)} image(s) the integration tests made`);
+  if (bridgeBefore && !hasDocker0()) {
+    failed += 1;
+    console.log(
+      "# the host's docker0 bridge is gone after the integration tests (a private dockerd without a bridge of its own deletes it); counted as one failure",
+    );
+  }
   passed += result.pass;
   failed += result.fail;
   // A crash (uncaught error, timeout of the whole run) with no failed test still fails the run.
   if (result.code !== 0 && result.fail === 0) {
     crashed = true;
     failed += 1;
-    console.log(`# ${name}: ava exited with code ${result.code} without reporting a failed test; counted as one failure`);
+    console.log(
+      `# ${name}: ava exited with code ${result.code} without reporting a failed test; counted as one failure`,
+    );
   }
 }
 console.log(`${passed} passed, ${failed} failed`);
 
-/** IDs of every image on the daemon; undefined when it cannot be asked (then nothing is removed). */
-function imageIds() {
+/** IDs of the images on the daemon (all, or those `filters` select); undefined when it cannot be asked (then nothing is removed). */
+function imageIds(filters = []) {
   try {
-    return new Set(execFileSync('/usr/bin/docker', ['images', '--all', '--quiet', '--no-trunc'], { encoding: 'utf8' }).split('\n').filter(Boolean));
+    return new Set(
+      execFileSync('/usr/bin/docker', ['images', '--all', '--quiet', '--no-trunc', ...filters], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean),
+    );
   } catch {
     return undefined;
   }
 }
 
-/** Removes the images that appeared since `before`; children go first, so it repeats while it makes progress. */
+/**
+ * Removes the images that appeared since `before`, except fixture base images (tagged, with the label
+ * io.msbuild.fixture), which another process may have built meanwhile. Images built FROM a fixture
+ * inherit its label: untagged, they are the tests' leftovers and go too. Children go first, so it
+ * repeats while it makes progress.
+ */
 function removeImagesSince(before) {
   let removed = 0;
   const after = imageIds();
   if (!after) return 0;
-  for (let left = [...after].filter((id) => !before.has(id)); left.length > 0; ) {
+  const fixtures = imageIds(['--filter', 'label=io.msbuild.fixture', '--filter', 'dangling=false']) ?? after;
+  for (let left = [...after].filter((id) => !before.has(id) && !fixtures.has(id)); left.length > 0;) {
     try {
       execFileSync('/usr/bin/docker', ['rmi', '--force', ...left], { stdio: 'ignore' });
     } catch {
@@ -89,6 +113,16 @@ function removeImagesSince(before) {
     left = still;
   }
   return removed;
+}
+
+/** True when the host has the docker0 bridge the system daemon's bridge network uses. */
+function hasDocker0() {
+  try {
+    execFileSync('ip', ['link', 'show', 'docker0'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function filesUnder(dir) {

@@ -5,12 +5,21 @@ import test from 'ava';
 import { mkdtemp, readFile, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, type BuildOptions } from '../engine/build.js';
 import { BuildError } from '../engine/build-error.js';
+import { build, type BuildOptions } from '../engine/build.js';
 import { CacheStore } from '../engine/cache/store.js';
 import type { BuildEvent } from '../engine/events.js';
 import { assertIndexValid } from './support/cache-index.js';
-import { imageFiles, leftoverContainers, makeContext, removeDir, removeImages, requireDaemon, runImage, uniqueName } from './support/docker.js';
+import {
+  imageFiles,
+  leftoverContainers,
+  makeContext,
+  removeDir,
+  removeImages,
+  requireDaemon,
+  runImage,
+  uniqueName,
+} from './support/docker.js';
 
 const contexts: string[] = [];
 const tags: string[] = [];
@@ -33,7 +42,16 @@ async function buildIn(files: Parameters<typeof makeContext>[0], options: Partia
   tags.push(tag);
   const events: BuildEvent[] = [];
   const run = (extra: Partial<BuildOptions> = {}) =>
-    build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, onEvent: (e) => events.push(e), ...options, ...extra });
+    build({
+      context,
+      tags: [tag],
+      network: 'none',
+      pull: 'never',
+      cacheDir,
+      onEvent: (e) => events.push(e),
+      ...options,
+      ...extra,
+    });
   return { context, tag, events, run };
 }
 
@@ -68,7 +86,8 @@ test('a multi-stage build leaves a runnable, tagged image holding only what the 
 
 test('a failing RUN names the step, gives its exit code and last output, and leaves no container', async (t) => {
   const { run, events } = await buildIn({
-    Dockerfile: 'FROM busybox\nRUN echo first\nRUN echo "compiling..." && echo "boom: undefined symbol" >&2 && exit 2\nRUN echo never\n',
+    Dockerfile:
+      'FROM busybox\nRUN echo first\nRUN echo "compiling..." && echo "boom: undefined symbol" >&2 && exit 2\nRUN echo never\n',
   });
   const error = await t.throwsAsync(run(), { instanceOf: BuildError });
   t.regex(error?.message ?? '', /^\[stage-0 3\/4\] RUN echo "compiling\.\.\."/);
@@ -86,7 +105,9 @@ test('a missing COPY source is an error naming the source and the step', async (
 });
 
 test('COPY --from an unknown stage (with pulling off) says it is neither a stage nor a local image', async (t) => {
-  const { run } = await buildIn({ Dockerfile: 'FROM busybox AS build\nRUN true\nFROM busybox\nCOPY --from=buidl /x /x\n' });
+  const { run } = await buildIn({
+    Dockerfile: 'FROM busybox AS build\nRUN true\nFROM busybox\nCOPY --from=buidl /x /x\n',
+  });
   const error = await t.throwsAsync(run());
   t.regex(error?.message ?? '', /"buidl"/);
   t.regex(error?.message ?? '', /build/);
@@ -95,7 +116,9 @@ test('COPY --from an unknown stage (with pulling off) says it is neither a stage
 });
 
 test('FROM an unknown image (with pulling off) names the FROM step', async (t) => {
-  const { run } = await buildIn({ Dockerfile: 'FROM busybox\nRUN true\nFROM nosuchimage-msbuild:1 AS final\nRUN true\n' });
+  const { run } = await buildIn({
+    Dockerfile: 'FROM busybox\nRUN true\nFROM nosuchimage-msbuild:1 AS final\nRUN true\n',
+  });
   const error = await t.throwsAsync(run(), { instanceOf: BuildError });
   t.is(error?.step?.label, '[final 1/2] FROM nosuchimage-msbuild:1');
   t.is(error?.step?.line, 3);
@@ -117,12 +140,17 @@ test('--chown by name resolves in the image; --chmod applies to copied files and
   const files = await imageFiles(tag);
   t.like(files.get('/data/a.txt'), { uid: 1000, gid: 50, mode: 0o640 });
   t.like(files.get('/data/sub'), { uid: 1000, gid: 50, mode: 0o640 });
-  t.like(files.get('/data'), { uid: 1000, gid: 50, mode: 0o755 }, 'created destination: owned by --chown, not --chmod-ed');
+  t.like(
+    files.get('/data'),
+    { uid: 1000, gid: 50, mode: 0o755 },
+    'created destination: owned by --chown, not --chmod-ed',
+  );
 });
 
 test('--target builds only what the target needs: a broken unused stage is never built', async (t) => {
   const { tag, run, events } = await buildIn({
-    Dockerfile: 'FROM busybox AS good\nRUN echo good > /good\nFROM busybox AS broken\nRUN exit 1\nFROM good AS last\nRUN cat /good\n',
+    Dockerfile:
+      'FROM busybox AS good\nRUN echo good > /good\nFROM busybox AS broken\nRUN exit 1\nFROM good AS last\nRUN cat /good\n',
   });
   await run({ target: 'good' });
   t.is((await runImage(tag, ['cat', '/good'])).trim(), 'good');
@@ -140,7 +168,10 @@ test('labels from --label land on the final image; --iidfile gets the image ID',
 });
 
 test('a rebuild with nothing changed runs no step and gives the same image', async (t) => {
-  const { run, events } = await buildIn({ Dockerfile: 'FROM busybox\nCOPY f /f\nRUN cat /f > /g\nENV X=1\n', f: 'content' });
+  const { run, events } = await buildIn({
+    Dockerfile: 'FROM busybox\nCOPY f /f\nRUN cat /f > /g\nENV X=1\n',
+    f: 'content',
+  });
   const first = await run();
   events.length = 0;
   const second = await run();
@@ -159,7 +190,10 @@ test('a failing step cancels a stage that a later COPY --from of the failing sta
   t.true(Date.now() - started < 20_000, `the sleeping stage was cancelled (${Date.now() - started} ms)`);
   const sleeping = events.find((e) => e.type === 'step-start' && e.step.name === 'RUN sleep 30');
   const sleepId = sleeping?.type === 'step-start' ? sleeping.step.id : '';
-  t.true(events.some((e) => e.type === 'step-error' && e.stepId === sleepId && e.cancelled), 'RUN sleep 30 is reported cancelled');
+  t.true(
+    events.some((e) => e.type === 'step-error' && e.stepId === sleepId && e.cancelled),
+    'RUN sleep 30 is reported cancelled',
+  );
 });
 
 test('steps onto scratch are recorded once the stage is loaded (also when a RUN loads it); every entry has its image', async (t) => {
@@ -167,13 +201,23 @@ test('steps onto scratch are recorded once the stage is loaded (also when a RUN 
   contexts.push(ownCache);
   // The first stage is loaded as the target's base; the COPY onto scratch before the RUN is loaded by the RUN itself.
   const { run } = await buildIn(
-    { Dockerfile: 'FROM scratch\nCOPY a /a\nCOPY --from=busybox /bin/busybox /bin/sh\nRUN ["/bin/sh", "-c", "echo ran > /ran"]\nCOPY b /b\n', a: 'a', b: 'b' },
+    {
+      Dockerfile:
+        'FROM scratch\nCOPY a /a\nCOPY --from=busybox /bin/busybox /bin/sh\nRUN ["/bin/sh", "-c", "echo ran > /ran"]\nCOPY b /b\n',
+      a: 'a',
+      b: 'b',
+    },
     { cacheDir: ownCache },
   );
   await run();
   await assertIndexValid(t, ownCache);
   const steps = (await new CacheStore(ownCache).list()).map((entry) => entry.step).sort();
-  t.true(steps.includes('COPY a /a') && steps.includes('COPY --from=busybox /bin/busybox /bin/sh') && steps.includes('COPY b /b'), steps.join(', '));
+  t.true(
+    steps.includes('COPY a /a') &&
+      steps.includes('COPY --from=busybox /bin/busybox /bin/sh') &&
+      steps.includes('COPY b /b'),
+    steps.join(', '),
+  );
   const again = await run();
   t.is(again.summary.stepsRun, 0, 'the rebuild is fully cached');
 });
@@ -182,20 +226,27 @@ test('an aborted build() rejects promptly while a layer is uploaded into a conta
   const ownCache = await mkdtemp(join(tmpdir(), 'msbuild-it-cache-'));
   contexts.push(ownCache);
   const controller = new AbortController();
-  const { context, run, events } = await buildIn({ Dockerfile: 'FROM busybox\nCOPY . /ctx/\n' }, { cacheDir: ownCache, signal: controller.signal });
+  const { context, run, events } = await buildIn(
+    { Dockerfile: 'FROM busybox\nCOPY . /ctx/\n' },
+    { cacheDir: ownCache, signal: controller.signal },
+  );
   await writeFile(join(context, 'big.bin'), '');
   await truncate(join(context, 'big.bin'), 1024 * 1024 * 1024);
   const building = run();
   building.catch(() => undefined);
   // Digesting and writing 1 GiB takes seconds; the upload follows.
-  while (!events.some((e) => e.type === 'step-start' && e.step.name.startsWith('COPY'))) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!events.some((e) => e.type === 'step-start' && e.step.name.startsWith('COPY')))
+    await new Promise((resolve) => setTimeout(resolve, 50));
   await new Promise((resolve) => setTimeout(resolve, 4000));
   const aborted = Date.now();
   controller.abort(new Error('interrupted by the test'));
   await t.throwsAsync(building, { message: 'interrupted by the test' });
   t.true(Date.now() - aborted < 10_000, `rejected ${Date.now() - aborted} ms after the abort`);
   t.deepEqual(await leftoverContainers(buildIdOf(events)), []);
-  t.deepEqual((await new CacheStore(ownCache).list()).map((entry) => entry.step), []);
+  t.deepEqual(
+    (await new CacheStore(ownCache).list()).map((entry) => entry.step),
+    [],
+  );
 });
 
 test('a hit whose parent layer this build wrote with other bytes (same files, other times) uses the entry’s own chain', async (t) => {
@@ -203,16 +254,13 @@ test('a hit whose parent layer this build wrote with other bytes (same files, ot
   // files' times) and then hits COPY b recorded by the first, on top of the first's layer for COPY a.
   const { context, run } = await buildIn({ Dockerfile: 'FROM scratch\nCOPY a /a\nCOPY b /b\n', a: 'a\n', b: 'b\n' });
   const first = await run();
-  const { readdir, readFile: read, rm: remove, utimes } = await import('node:fs/promises');
-  for (const shard of await readdir(join(cacheDir, 'entries'))) {
-    for (const name of await readdir(join(cacheDir, 'entries', shard))) {
-      const path = join(cacheDir, 'entries', shard, name);
-      const entry = JSON.parse(await read(path, 'utf8')) as { step?: string };
-      if (entry.step === 'COPY a /a') await remove(path);
-    }
-  }
+  const { rm: remove, utimes } = await import('node:fs/promises');
+  for (const entry of await new CacheStore(cacheDir).list()) if (entry.step === 'COPY a /a') await remove(entry.path);
   await utimes(join(context, 'a'), new Date(1_000_000_000_000), new Date(1_000_000_000_000));
   const second = await run();
   t.is(second.summary.stepsCached, 1, 'COPY b came from the cache');
-  t.deepEqual((await imageFiles(second.tags[0])).get('/a')?.sha256, (await imageFiles(first.tags[0])).get('/a')?.sha256);
+  t.deepEqual(
+    (await imageFiles(second.tags[0])).get('/a')?.sha256,
+    (await imageFiles(first.tags[0])).get('/a')?.sha256,
+  );
 });

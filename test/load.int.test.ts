@@ -6,11 +6,20 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseBakeFile, resolveBake } from '../engine/bake/config.js';
+import { parseBakeFiles, resolveTargets } from '../engine/bake/config.js';
 import { runBake } from '../engine/bake/run.js';
 import { CacheStore } from '../engine/cache/store.js';
 import { cliPath } from './support/cli.js';
-import { docker, makeContext, removeDir, removeImages, requireDaemon, runCommand, runImage, uniqueName } from './support/docker.js';
+import {
+  docker,
+  makeContext,
+  removeDir,
+  removeImages,
+  requireDaemon,
+  runCommand,
+  runImage,
+  uniqueName,
+} from './support/docker.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 test.before(requireDaemon);
@@ -28,12 +37,16 @@ async function measuredBuild(args: string[]): Promise<{ code: number; maxRssKb: 
 }
 
 async function indexIsWhole(cacheDir: string): Promise<number> {
+  // Entries live under their daemon's scope (daemons/<id>/entries/<shard>/<key>.json).
   let files = 0;
-  for (const shard of await readdir(join(cacheDir, 'entries'))) {
-    for (const name of await readdir(join(cacheDir, 'entries', shard))) {
-      if (!/^[0-9a-f]{64}\.json$/.test(name)) throw new Error(`stray file in the index: ${name}`);
-      JSON.parse(await readFile(join(cacheDir, 'entries', shard, name), 'utf8'));
-      files++;
+  for (const daemon of await readdir(join(cacheDir, 'daemons'))) {
+    const root = join(cacheDir, 'daemons', daemon, 'entries');
+    for (const shard of await readdir(root)) {
+      for (const name of await readdir(join(root, shard))) {
+        if (!/^[0-9a-f]{64}\.json$/.test(name)) throw new Error(`stray file in the index: ${name}`);
+        JSON.parse(await readFile(join(root, shard, name), 'utf8'));
+        files++;
+      }
     }
   }
   return files;
@@ -44,13 +57,31 @@ test('20 msbuild processes at once on one cache dir: all succeed, the index is w
   cleanup.push(() => removeDir(cacheDir));
   const contexts = await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
-      makeContext({ Dockerfile: `FROM busybox\nCOPY f /f\nRUN cat /f > /g && echo ${i % 5} >> /g\n`, f: `file ${i % 4}\n` }),
+      makeContext({
+        Dockerfile: `FROM busybox\nCOPY f /f\nRUN cat /f > /g && echo ${i % 5} >> /g\n`,
+        f: `file ${i % 4}\n`,
+      }),
     ),
   );
   const tags = contexts.map((_, i) => `${uniqueName(`msbuild-load-${i}`)}:latest`);
   cleanup.push(...contexts.map((c) => () => removeDir(c)), () => removeImages(...tags));
   const results = await Promise.all(
-    contexts.map((context, i) => measuredBuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tags[i], context])),
+    contexts.map((context, i) =>
+      measuredBuild([
+        'build',
+        '--progress',
+        'quiet',
+        '--network',
+        'none',
+        '--pull',
+        'never',
+        '--cache-dir',
+        cacheDir,
+        '-t',
+        tags[i],
+        context,
+      ]),
+    ),
   );
   for (const [i, result] of results.entries()) t.is(result.code, 0, `build ${i}: ${result.stderr}`);
   const peak = Math.max(...results.map((r) => r.maxRssKb));
@@ -62,36 +93,102 @@ test('20 msbuild processes at once on one cache dir: all succeed, the index is w
 
 test('a bake of 20 targets over one work pool and cache: all succeed', async (t) => {
   const context = await makeContext({
-    Dockerfile: ['FROM busybox AS base', 'RUN echo base > /base', ...Array.from({ length: 20 }, (_, i) => `FROM base AS t${i}\nRUN echo ${i} > /t`)].join('\n'),
+    Dockerfile: [
+      'FROM busybox AS base',
+      'RUN echo base > /base',
+      ...Array.from({ length: 20 }, (_, i) => `FROM base AS t${i}\nRUN echo ${i} > /t`),
+    ].join('\n'),
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-load-bake-'));
   const names = Array.from({ length: 20 }, (_, i) => `${uniqueName(`msbuild-bake20-${i}`)}:latest`);
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(...names));
-  const yaml = `targets:\n${names.map((name, i) => `  t${i}:\n    target: t${i}\n    tags: ["${name}"]\n`).join('')}`;
-  const outcomes = await runBake(resolveBake(parseBakeFile(yaml, 'msbuild.yaml', context), []), { cacheDir, network: 'none', pull: 'never' });
-  t.deepEqual(outcomes.filter((o) => o.error).map((o) => `${o.target}: ${o.error?.message}`), []);
-  t.is(outcomes.reduce((sum, o) => sum + (o.result?.summary.stepsRun ?? 0), 0), 21, 'the shared base ran once');
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    () => removeImages(...names),
+  );
+  const hcl = names.map((name, i) => `target "t${i}" {\n  target = "t${i}"\n  tags = ["${name}"]\n}\n`).join('');
+  const { config } = parseBakeFiles([{ name: 'docker-bake.hcl', text: hcl }], { cwd: context });
+  const outcomes = await runBake(
+    resolveTargets(
+      config,
+      names.map((_, i) => `t${i}`),
+    ).targets,
+    {
+      cwd: context,
+      cacheDir,
+      network: 'none',
+      pull: 'never',
+    },
+  );
+  t.deepEqual(
+    outcomes.filter((o) => o.error).map((o) => `${o.target}: ${o.error?.message}`),
+    [],
+  );
+  t.is(
+    outcomes.reduce((sum, o) => sum + (o.result?.summary.stepsRun ?? 0), 0),
+    21,
+    'the shared base ran once',
+  );
   t.is((await runImage(names[13], ['cat', '/t'])).trim(), '13');
 });
 
 test('resource limits reach RUN containers', async (t) => {
   const context = await makeContext({
-    Dockerfile: 'FROM busybox\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null | head -n1 > /memory; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max 2>/dev/null | head -n1 > /cpu\n',
+    Dockerfile:
+      'FROM busybox\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null | head -n1 > /memory; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max 2>/dev/null | head -n1 > /cpu\n',
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-limits-'));
   const tag = `${uniqueName('msbuild-limits')}:latest`;
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag));
-  const result = await runCommand(process.execPath, [cliPath, 'build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '-t', tag, '--memory', '64m', '--cpu-quota', '50000', context]);
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    () => removeImages(tag),
+  );
+  const result = await runCommand(process.execPath, [
+    cliPath,
+    'build',
+    '--progress',
+    'quiet',
+    '--network',
+    'none',
+    '--pull',
+    'never',
+    '--cache-dir',
+    cacheDir,
+    '-t',
+    tag,
+    '--memory',
+    '64m',
+    '--cpu-quota',
+    '50000',
+    context,
+  ]);
   t.is(result.code, 0, result.stderr);
   t.is((await runImage(tag, ['cat', '/memory'])).trim(), '67108864');
   t.regex((await runImage(tag, ['cat', '/cpu'])).trim(), /^50000/);
 });
 
 test('a RUN with endless output (200 MB) does not grow msbuild’s memory', async (t) => {
-  const context = await makeContext({ Dockerfile: 'FROM busybox\nRUN yes "a long line of output that goes on and on" | head -c 200000000\n' });
+  const context = await makeContext({
+    Dockerfile: 'FROM busybox\nRUN yes "a long line of output that goes on and on" | head -c 200000000\n',
+  });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-output-'));
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir));
-  const result = await measuredBuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context]);
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+  );
+  const result = await measuredBuild([
+    'build',
+    '--progress',
+    'quiet',
+    '--network',
+    'none',
+    '--pull',
+    'never',
+    '--cache-dir',
+    cacheDir,
+    context,
+  ]);
   t.is(result.code, 0, result.stderr);
   t.true(result.maxRssKb < 250 * 1024, `peak RSS ${result.maxRssKb} kB`);
 });

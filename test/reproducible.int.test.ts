@@ -15,7 +15,8 @@ test.after.always(async () => {
 
 test('the same COPY-only image twice with --no-cache gives the same image ID', async (t) => {
   const context = await makeContext({
-    Dockerfile: 'FROM scratch\nCOPY app/ /app/\nCOPY --chmod=0755 run.sh /usr/local/bin/run\nLABEL version=1\nENTRYPOINT ["/usr/local/bin/run"]\n',
+    Dockerfile:
+      'FROM scratch\nCOPY app/ /app/\nCOPY --chmod=0755 run.sh /usr/local/bin/run\nLABEL version=1\nENTRYPOINT ["/usr/local/bin/run"]\n',
     'app/a.txt': 'a\n',
     'app/sub/b.txt': 'b\n',
     'run.sh': '#!/bin/sh\necho run\n',
@@ -24,7 +25,14 @@ test('the same COPY-only image twice with --no-cache gives the same image ID', a
   const once = async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-repro-'));
     cleanup.push(cacheDir);
-    return build({ context, network: 'none', pull: 'never', cacheDir, noCache: true, buildArgs: { SOURCE_DATE_EPOCH: '1700000000' } });
+    return build({
+      context,
+      network: 'none',
+      pull: 'never',
+      cacheDir,
+      noCache: true,
+      buildArgs: { SOURCE_DATE_EPOCH: '1700000000' },
+    });
   };
   const first = await once();
   // A fresh checkout would give the files new times: they must not matter.

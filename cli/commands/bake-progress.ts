@@ -20,7 +20,7 @@ export class BakeProgress {
     mode: ProgressMode,
     private readonly write: (text: string) => void,
   ) {
-    this.holdEnds = mode !== 'json' && mode !== 'quiet';
+    this.holdEnds = mode !== 'json' && mode !== 'rawjson' && mode !== 'quiet' && mode !== 'none';
   }
 
   handle(target: string, event: BuildEvent): void {
@@ -44,7 +44,8 @@ export class BakeProgress {
     // The view's clock stops at the last target's end, not the first's.
     this.renderer.handle({ ...first, time: Math.max(...ends.map((end) => end.time)) });
     for (const end of ends) {
-      if (end !== first && end.type === 'build-done') this.write(`${summaryLines(end.summary, this.criticalPath).join('\n')}\n`);
+      if (end !== first && end.type === 'build-done')
+        this.write(`${summaryLines(end.summary, this.criticalPath).join('\n')}\n`);
     }
   }
 }

@@ -4,16 +4,20 @@ import { build } from '../../engine/build.js';
 import { parseAge, prune, usageOf } from '../../engine/cache/manage.js';
 import { CacheStore, defaultCacheDir } from '../../engine/cache/store.js';
 import { exportCache, importCache } from '../../engine/cache/transfer.js';
-import { checkDaemon, connectDocker } from '../../engine/docker/daemon.js';
+import { connectImageStore } from '../../engine/docker/image-store.js';
+import { exportCacheMounts, importCacheMounts } from '../../engine/docker/mount-transfer.js';
 import type { BuildEvent, StepRef } from '../../engine/events.js';
-import { parseBuildArgs } from '../options.js';
+import type { ImageStore } from '../../engine/worker/image-store.js';
+import { parseByteSize } from '../../engine/worker/run-settings.js';
+import { buildRequestFrom } from '../build-request.js';
+import type { OptionValues } from '../option-parsing.js';
 import { formatBytes } from '../render/format.js';
 import { stepLabel } from '../render/plain.js';
-import { parseByteSize } from '../sizes.js';
 import { UsageError } from '../user-error.js';
 
-function storeFor(options: { cacheDir?: string }): CacheStore {
-  return new CacheStore(options.cacheDir ?? defaultCacheDir());
+/** The cache dir's index: every daemon's entries, or (with `images`) the entries of that daemon's scope. */
+function storeFor(options: { cacheDir?: string }, images?: ImageStore): CacheStore {
+  return new CacheStore(options.cacheDir ?? defaultCacheDir(), images ? { daemon: () => images.identity() } : {});
 }
 
 function ago(date: Date): string {
@@ -32,15 +36,36 @@ export async function cacheLsCommand(options: { cacheDir?: string; json?: boolea
   const { entries: found, broken } = await storeFor(options).verify();
   const entries = found.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
   // Builds skip broken files (a miss); a listing says they are there, without failing.
-  for (const file of broken) process.stderr.write(`warning: ${file.path} is not a usable cache entry (${file.problem}); builds ignore it, and it can be deleted\n`);
+  for (const file of broken)
+    process.stderr.write(
+      `warning: ${file.path} is not a usable cache entry (${file.problem}); builds ignore it, and it can be deleted\n`,
+    );
   if (options.json) {
-    const rows = entries.map((e) => ({ key: e.key, image: e.imageId, stage: e.stage, step: e.step, size: e.layerSize, seconds: e.seconds, lastUsed: e.lastUsed.toISOString() }));
+    const rows = entries.map((e) => ({
+      key: e.key,
+      image: e.imageId,
+      stage: e.stage,
+      step: e.step,
+      size: e.layerSize,
+      seconds: e.seconds,
+      lastUsed: e.lastUsed.toISOString(),
+      ...(e.daemon !== undefined ? { daemon: e.daemon } : {}),
+    }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
   const lines = [['KEY', 'STAGE', 'STEP', 'SIZE', 'RUN TIME', 'LAST USED'].join('\t')];
   for (const e of entries) {
-    lines.push([e.key.slice(7, 19), e.stage, truncate(e.step, 60), formatBytes(e.layerSize), `${e.seconds.toFixed(1)}s`, ago(e.lastUsed)].join('\t'));
+    lines.push(
+      [
+        e.key.slice(7, 19),
+        e.stage,
+        truncate(e.step, 60),
+        formatBytes(e.layerSize),
+        `${e.seconds.toFixed(1)}s`,
+        ago(e.lastUsed),
+      ].join('\t'),
+    );
   }
   process.stdout.write(`${alignColumns(lines)}\n`);
 }
@@ -48,7 +73,9 @@ export async function cacheLsCommand(options: { cacheDir?: string; json?: boolea
 function alignColumns(lines: string[]): string {
   const rows = lines.map((line) => line.split('\t'));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '))
+    .join('\n');
 }
 
 export async function cacheDuCommand(options: { cacheDir?: string }): Promise<void> {
@@ -57,14 +84,21 @@ export async function cacheDuCommand(options: { cacheDir?: string }): Promise<vo
   process.stdout.write(`cache: ${store.dir}\n`);
   process.stdout.write(`entries: ${usage.entries}\n`);
   process.stdout.write(`layers: ${formatBytes(usage.bytes)}\n`);
-  if (usage.oldestUse && usage.newestUse) process.stdout.write(`used: ${ago(usage.oldestUse)} to ${ago(usage.newestUse)}\n`);
+  if (usage.oldestUse && usage.newestUse)
+    process.stdout.write(`used: ${ago(usage.oldestUse)} to ${ago(usage.newestUse)}\n`);
 }
 
-export async function cachePruneCommand(options: { cacheDir?: string; keepStorage?: string; filter?: string[]; all?: boolean }): Promise<void> {
+export async function cachePruneCommand(options: {
+  cacheDir?: string;
+  keepStorage?: string;
+  filter?: string[];
+  all?: boolean;
+}): Promise<void> {
   let unusedFor: number | undefined;
   for (const filter of options.filter ?? []) {
     const [name, value] = filter.split('=', 2);
-    if (name !== 'until' || value === undefined) throw new UsageError(`unknown --filter ${JSON.stringify(filter)}: use until=DURATION (e.g. until=24h)`);
+    if (name !== 'until' || value === undefined)
+      throw new UsageError(`unknown --filter ${JSON.stringify(filter)}: use until=DURATION (e.g. until=24h)`);
     try {
       unusedFor = parseAge(value);
     } catch (error) {
@@ -75,17 +109,16 @@ export async function cachePruneCommand(options: { cacheDir?: string; keepStorag
   if (!options.all && unusedFor === undefined && keepBytes === undefined) {
     throw new UsageError('say what to prune: --all, --keep-storage SIZE and/or --filter until=DURATION');
   }
-  const docker = connectDocker();
-  const reachable = await checkDaemon(docker, 5000).then(() => true, () => false);
-  const result = await prune(storeFor(options), reachable ? docker : undefined, { all: options.all, unusedFor, keepBytes });
-  process.stdout.write(`removed ${result.removed.length} entries (${formatBytes(result.freedBytes)}), kept ${result.kept}\n`);
-  if (!reachable) process.stdout.write('the Docker daemon did not answer: index entries were removed, their images were left in place\n');
+  // Which entries are this daemon's, and which images have a tag, only the daemon can say.
+  const images = await connectImageStore({ withinMs: 5000 });
+  const result = await prune(storeFor(options, images), images, { all: options.all, unusedFor, keepBytes });
+  const tagged = result.tagged > 0 ? ` (${result.tagged} of them for tagged images, which prune never removes)` : '';
+  process.stdout.write(
+    `removed ${result.removed.length} entries (${formatBytes(result.freedBytes)}), kept ${result.kept}${tagged}\n`,
+  );
 }
 
-export async function cacheExplainCommand(
-  context: string,
-  options: { cacheDir?: string; file?: string; target?: string; buildArg?: string[]; platform?: string },
-): Promise<void> {
+export async function cacheExplainCommand(context: string, values: OptionValues): Promise<void> {
   const steps = new Map<string, StepRef>();
   const report: string[] = [];
   let hits = 0;
@@ -98,33 +131,48 @@ export async function cacheExplainCommand(
       for (const reason of event.reasons) report.push(`    ${reason}`);
     }
   };
-  await build({
-    context,
-    dockerfile: options.file,
-    target: options.target,
-    buildArgs: parseBuildArgs(options.buildArg),
-    platform: options.platform,
-    cacheDir: options.cacheDir,
-    pull: 'never',
-    dryRun: true,
-    onEvent,
-  });
+  const request = await buildRequestFrom(context, values, 'explain');
+  try {
+    await build({ ...request.options, pull: 'never', dryRun: true, onEvent });
+  } finally {
+    await request.dispose();
+  }
   if (report.length === 0) process.stdout.write(`every step is cached (${hits} steps)\n`);
   else process.stdout.write(`${report.join('\n')}\n${hits} steps cached\n`);
 }
 
-export async function cacheExportCommand(options: { cacheDir?: string; dest: string }): Promise<void> {
-  const docker = connectDocker();
-  await checkDaemon(docker);
-  const result = await exportCache(docker, storeFor(options), options.dest);
+export async function cacheExportCommand(options: {
+  cacheDir?: string;
+  dest?: string;
+  mounts?: boolean;
+}): Promise<void> {
+  if (!options.dest) throw new UsageError('--dest DIR is required');
+  const images = await connectImageStore();
+  const result = await exportCache(images, storeFor(options, images), options.dest);
   process.stdout.write(
     `exported ${result.entries} entries to ${options.dest}: ${result.layersWritten} layers written, ${result.layersKept} already there, ${result.layersRemoved} no longer needed removed\n`,
   );
+  if (options.mounts) {
+    const mounts = await exportCacheMounts(images.docker, options.dest);
+    process.stdout.write(
+      `exported ${mounts.volumes} cache mount(s) (RUN --mount=type=cache) to ${options.dest}/mounts\n`,
+    );
+  }
 }
 
-export async function cacheImportCommand(options: { cacheDir?: string; src: string }): Promise<void> {
-  const docker = connectDocker();
-  await checkDaemon(docker);
-  const result = await importCache(docker, storeFor(options), options.src);
-  process.stdout.write(`imported ${result.imported} entries (${result.alreadyPresent} already present, ${result.unusable} unusable)\n`);
+export async function cacheImportCommand(options: {
+  cacheDir?: string;
+  src?: string;
+  mounts?: boolean;
+}): Promise<void> {
+  if (!options.src) throw new UsageError('--src DIR is required');
+  const images = await connectImageStore();
+  const result = await importCache(images, storeFor(options, images), options.src);
+  process.stdout.write(
+    `imported ${result.imported} entries (${result.alreadyPresent} already present, ${result.unusable} unusable)\n`,
+  );
+  if (options.mounts) {
+    const mounts = await importCacheMounts(images.docker, options.src);
+    process.stdout.write(`imported ${mounts.volumes} cache mount(s) (RUN --mount=type=cache)\n`);
+  }
 }

@@ -12,8 +12,12 @@ export class CriticalPathWords {
 
   record(event: BuildEvent): void {
     if (event.type === 'step-start' || event.type === 'step-cached') {
-      const name = event.step.name.length > longestName ? `${event.step.name.slice(0, longestName - 1)}…` : event.step.name;
-      this.steps.set(event.step.id, { label: `[${event.step.stage} ${event.step.index}/${event.step.total}] ${name}`, seconds: 0 });
+      const name =
+        event.step.name.length > longestName ? `${event.step.name.slice(0, longestName - 1)}…` : event.step.name;
+      this.steps.set(event.step.id, {
+        label: `[${event.step.stage} ${event.step.index}/${event.step.total}] ${name}`,
+        seconds: 0,
+      });
     } else if (event.type === 'step-done') {
       const step = this.steps.get(event.stepId);
       if (step) step.seconds = event.seconds;

@@ -1,6 +1,7 @@
 // The plain progress view (BuildKit's `--progress=plain`): numbered lines that stay readable when
 // stages run in parallel and output interleaves, good for CI logs.
-import type { BuildEvent, BuildSummary, StepRef } from '../../engine/events.js';
+import type { BuildEvent, BuildSummary, CheckWarningEvent, StepRef, TransferEvent } from '../../engine/events.js';
+import { checkWarningLines } from './check-warnings.js';
 import { CriticalPathWords } from './critical-path.js';
 import { formatBytes, formatSeconds } from './format.js';
 
@@ -22,6 +23,7 @@ export class PlainRenderer {
   private readonly starts = new Map<string, number>();
   private readonly criticalPath = new CriticalPathWords();
   private next = 1;
+  private readonly checkWarnings: CheckWarningEvent[] = [];
   /** What one event prints, written at once. */
   private pending: string[] = [];
 
@@ -45,7 +47,8 @@ export class PlainRenderer {
       const key = `${stepId} ${stream}`;
       const rest = this.partial.get(key);
       this.partial.delete(key);
-      if (rest?.text) this.line(`#${this.numberOf(stepId)} ${this.offset(stepId, rest.time)} ${overwritten(rest.text)}`);
+      if (rest?.text)
+        this.line(`#${this.numberOf(stepId)} ${this.offset(stepId, rest.time)} ${overwritten(rest.text)}`);
     }
   }
 
@@ -105,20 +108,34 @@ export class PlainRenderer {
       case 'warning':
         this.line(`WARNING: ${event.message}`);
         break;
+      case 'transfer':
+        this.line(transferLine(event));
+        break;
       case 'stage-done':
+        break;
+      case 'check-warning':
+        this.checkWarnings.push(event);
         break;
       case 'build-error':
         for (const stepId of this.numbers.keys()) this.flushPartial(stepId);
+        for (const line of checkWarningLines(this.checkWarnings)) this.line(line);
         break;
       case 'build-done':
         for (const stepId of this.numbers.keys()) this.flushPartial(stepId);
         for (const line of summaryLines(event.summary, this.criticalPath)) this.line(line);
+        for (const line of checkWarningLines(this.checkWarnings)) this.line(line);
         break;
     }
   }
 }
 
 const maxPartialLength = 64 * 1024;
+
+/** `#0 push 127.0.0.1:5000/app:1: 3f2a… Pushed`: a registry transfer's news, one line each. */
+export function transferLine(event: TransferEvent): string {
+  const what = event.layer !== undefined ? `${event.layer} ${event.status}` : event.status;
+  return `#0 ${event.action} ${event.ref}: ${what}${event.digest !== undefined ? ` ${event.digest}` : ''}`;
+}
 
 /** What a terminal would show of a line redrawn with carriage returns: the text after the last one. */
 function overwritten(line: string): string {
@@ -133,10 +150,15 @@ export function summaryLines(summary: BuildSummary, criticalPath?: CriticalPathW
   lines.push(`built ${summary.imageId}${tags} in ${formatSeconds(summary.seconds)}`);
   const saved = summary.stepsCached > 0 ? ` (cache saved ${formatSeconds(summary.secondsSaved)})` : '';
   lines.push(`steps: ${summary.stepsRun} run, ${summary.stepsCached} cached${saved}`);
+  lines.push(
+    `worker: ${summary.worker === 'oci' ? 'oci (runc on msbuild snapshots)' : `${summary.worker} (Engine API)`}`,
+  );
   const stages = summary.stageSizes.map((s) => `${s.stage} ${formatBytes(s.size)}`).join(', ');
   lines.push(`size: ${formatBytes(summary.imageSize)}${stages ? `  (built from: ${stages})` : ''}`);
   if (summary.criticalPath.length > 0) {
-    lines.push(`critical path: ${criticalPath ? criticalPath.describe(summary.criticalPath) : summary.criticalPath.join(' → ')}`);
+    lines.push(
+      `critical path: ${criticalPath ? criticalPath.describe(summary.criticalPath) : summary.criticalPath.join(' → ')}`,
+    );
   }
   return lines;
 }

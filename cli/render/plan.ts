@@ -20,7 +20,8 @@ function stepLines(stage: StagePlan): string[] {
   const total = stage.steps.filter((s) => s.counted).length + (stage.node.base.kind === 'image' ? 1 : 0);
   let index = stage.node.base.kind === 'image' ? 1 : 0;
   const lines: string[] = [];
-  if (stage.node.base.kind === 'image') lines.push(`[${stage.node.displayName} 1/${total}] FROM ${stage.node.baseName}`);
+  if (stage.node.base.kind === 'image')
+    lines.push(`[${stage.node.displayName} 1/${total}] FROM ${stage.node.baseName}`);
   for (const step of stage.steps) {
     const prefix = step.onbuild ? '(onbuild) ' : '';
     if (step.counted) lines.push(`[${stage.node.displayName} ${++index}/${total}] ${prefix}${step.displayText}`);
@@ -49,7 +50,10 @@ function planJson(plan: BuildPlan) {
     stages: plan.stages.map((stage) => ({
       index: stage.node.index,
       name: stage.node.displayName,
-      base: stage.node.base.kind === 'stage' ? { stage: plan.graph.stages[stage.node.base.stage].displayName } : stage.node.base,
+      base:
+        stage.node.base.kind === 'stage'
+          ? { stage: plan.graph.stages[stage.node.base.stage].displayName }
+          : stage.node.base,
       dependsOn: dependencyNames(plan, stage),
       baseConfigKnown: stage.baseKnown,
       steps: stage.steps.map((step) => ({
@@ -73,7 +77,9 @@ function planText(plan: BuildPlan): string {
   for (const stage of plan.stages) {
     const deps = dependencyNames(plan, stage);
     out.push('');
-    out.push(`stage ${stage.node.displayName} (from ${baseLabel(plan, stage)})${deps.length ? `, needs: ${deps.join(', ')}` : ''}`);
+    out.push(
+      `stage ${stage.node.displayName} (from ${baseLabel(plan, stage)})${deps.length ? `, needs: ${deps.join(', ')}` : ''}`,
+    );
     for (const line of stepLines(stage)) out.push(`  ${line}`);
     if (!stage.baseKnown) out.push('  (base image config not read: variables from its ENV are shown unexpanded)');
   }
@@ -87,7 +93,8 @@ function planText(plan: BuildPlan): string {
   out.push(`external images: ${plan.externalImages.length ? plan.externalImages.join(', ') : '(none)'}`);
   const skipped = plan.graph.stages.filter((s) => !plan.stages.some((p) => p.node.index === s.index));
   if (skipped.length > 0) out.push(`not needed for this target: ${skipped.map((s) => s.displayName).join(', ')}`);
-  if (plan.unusedBuildArgs.length > 0) out.push(`warning: build args not used by any stage: ${plan.unusedBuildArgs.join(', ')}`);
+  if (plan.unusedBuildArgs.length > 0)
+    out.push(`warning: build args not used by any stage: ${plan.unusedBuildArgs.join(', ')}`);
   return out.join('\n');
 }
 
@@ -115,11 +122,14 @@ function edges(plan: BuildPlan): Array<{ from: string; to: string; kind: string 
 
 function planDot(plan: BuildPlan): string {
   const out = ['digraph plan {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
-  for (const image of plan.externalImages) out.push(`  ${quoteId(`image:${image}`)} [label=${quoteId(image)}, shape=ellipse];`);
+  for (const image of plan.externalImages)
+    out.push(`  ${quoteId(`image:${image}`)} [label=${quoteId(image)}, shape=ellipse];`);
   for (const stage of plan.stages) {
     const runs = stage.steps.filter((s) => s.action.kind !== 'config').length;
     const style = stage.node.index === plan.target.index ? ', penwidth=2' : '';
-    out.push(`  ${quoteId(stage.node.displayName)} [label=${quoteId(`${stage.node.displayName}\\n${runs} steps`)}${style}];`);
+    out.push(
+      `  ${quoteId(stage.node.displayName)} [label=${quoteId(`${stage.node.displayName}\\n${runs} steps`)}${style}];`,
+    );
   }
   for (const edge of edges(plan)) {
     const style = edge.kind === 'from' ? '' : ` [style=dashed, label=${quoteId(edge.kind)}]`;

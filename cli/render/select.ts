@@ -1,10 +1,12 @@
 // Picks the progress view for `--progress`: auto chooses the live TTY view on a terminal and the plain
-// one otherwise (as BuildKit does); json and quiet are for tools and scripts.
+// one otherwise (as BuildKit does); json (msbuild's events), rawjson (BuildKit's SolveStatus lines),
+// quiet and none are for tools and scripts. BUILDKIT_PROGRESS sets the mode when the flag does not.
 import type { BuildEvent } from '../../engine/events.js';
 import { JsonRenderer } from './json.js';
 import { PlainRenderer } from './plain.js';
+import { RawJsonRenderer } from './rawjson.js';
 
-export const progressModes = ['auto', 'tty', 'plain', 'json', 'quiet'] as const;
+export const progressModes = ['auto', 'tty', 'plain', 'json', 'rawjson', 'quiet', 'none'] as const;
 export type ProgressMode = (typeof progressModes)[number];
 
 export interface ProgressRenderer {
@@ -22,7 +24,11 @@ export function canDrawLive(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv):
   return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
-export async function createRenderer(mode: ProgressMode, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Promise<ProgressRenderer> {
+export async function createRenderer(
+  mode: ProgressMode,
+  stream: NodeJS.WriteStream,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProgressRenderer> {
   const write = (text: string) => {
     stream.write(text);
   };
@@ -31,14 +37,21 @@ export async function createRenderer(mode: ProgressMode, stream: NodeJS.WriteStr
   if (live) {
     // Loaded only for a terminal: the live view's libraries cost ~40 ms of a cached build's start.
     const { logUpdateOutput, TtyRenderer } = await import('./tty.js');
-    const renderer = new TtyRenderer({ output: logUpdateOutput(stream), color: env.NO_COLOR === undefined || env.NO_COLOR === '' });
+    const renderer = new TtyRenderer({
+      output: logUpdateOutput(stream),
+      color: env.NO_COLOR === undefined || env.NO_COLOR === '',
+    });
     return { handle: (event) => renderer.handle(event), close: () => renderer.close() };
   }
   if (mode === 'json') {
     const renderer = new JsonRenderer({ write });
     return { handle: (event) => renderer.handle(event), close: () => undefined };
   }
-  if (mode === 'quiet') return { handle: () => undefined, close: () => undefined };
+  if (mode === 'rawjson') {
+    const renderer = new RawJsonRenderer(write);
+    return { handle: (event) => renderer.handle(event), close: () => undefined };
+  }
+  if (mode === 'quiet' || mode === 'none') return { handle: () => undefined, close: () => undefined };
   const renderer = new PlainRenderer({ write });
   return { handle: (event) => renderer.handle(event), close: () => undefined };
 }

@@ -44,7 +44,15 @@ export function stageIndexOf(stepId: string): number {
 
 export function recordBuild(events: BuildEvent[]): BuildRecord {
   const first = events[0]?.time ?? 0;
-  const record: BuildRecord = { start: first, end: first, target: '', stages: [], spans: [], cacheMisses: [], warnings: [] };
+  const record: BuildRecord = {
+    start: first,
+    end: first,
+    target: '',
+    stages: [],
+    spans: [],
+    cacheMisses: [],
+    warnings: [],
+  };
   const open = new Map<string, StepSpan>();
   const stages = new Map<number, StageRow>();
   const spanFor = (step: StepRef, time: number): StepSpan => {
@@ -109,6 +117,7 @@ export function recordBuild(events: BuildEvent[]): BuildRecord {
         break;
       case 'step-log':
       case 'stage-done':
+      case 'transfer':
         break;
     }
   }

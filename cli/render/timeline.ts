@@ -14,8 +14,18 @@ const barHeight = 18;
 /** Rough width of a character at the bar label's size: decides whether a name fits in its bar. */
 const labelCharWidth = 6.2;
 
-const colours: Record<SpanStatus, string> = { run: '#3b82f6', cached: '#9ca3af', failed: '#dc2626', cancelled: '#f59e0b' };
-const statusWords: Record<SpanStatus, string> = { run: 'ran', cached: 'cached', failed: 'failed', cancelled: 'cancelled' };
+const colours: Record<SpanStatus, string> = {
+  run: '#3b82f6',
+  cached: '#9ca3af',
+  failed: '#dc2626',
+  cancelled: '#f59e0b',
+};
+const statusWords: Record<SpanStatus, string> = {
+  run: 'ran',
+  cached: 'cached',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
 const criticalStroke = '#111827';
 
 /** Text made safe for XML content and attribute values; characters XML 1.0 forbids are dropped. */
@@ -82,7 +92,9 @@ function barSvg(span: StepSpan, x: (time: number) => number, y: number, critical
   const chars = Math.floor((barWidth - 8) / labelCharWidth);
   if (chars >= 6) {
     const fill = span.status === 'cached' || span.status === 'cancelled' ? '#111827' : '#ffffff';
-    parts.push(`<text class="bar-label" x="${round(left + 4)}" y="${round(y + barHeight / 2 + 4)}" font-size="11" fill="${fill}" pointer-events="none">${xmlEscape(shorten(span.step.name, chars))}</text>`);
+    parts.push(
+      `<text class="bar-label" x="${round(left + 4)}" y="${round(y + barHeight / 2 + 4)}" font-size="11" fill="${fill}" pointer-events="none">${xmlEscape(shorten(span.step.name, chars))}</text>`,
+    );
   }
   return parts.join('');
 }
@@ -116,10 +128,14 @@ export function timelineSvg(events: BuildEvent[]): string {
   const height = rowsBottom + 56;
   const parts: string[] = [];
 
-  parts.push(`<text class="title" x="12" y="26" font-size="16" font-weight="bold">${xmlEscape(titleText(record))}</text>`);
+  parts.push(
+    `<text class="title" x="12" y="26" font-size="16" font-weight="bold">${xmlEscape(titleText(record))}</text>`,
+  );
   record.stages.forEach((stage, row) => {
     const top = rowsTop + row * rowHeight;
-    parts.push(`<rect class="row" x="0" y="${top}" width="${width}" height="${rowHeight}" fill="${row % 2 === 0 ? '#f9fafb' : '#ffffff'}"/>`);
+    parts.push(
+      `<rect class="row" x="0" y="${top}" width="${width}" height="${rowHeight}" fill="${row % 2 === 0 ? '#f9fafb' : '#ffffff'}"/>`,
+    );
     parts.push(
       `<text class="stage" x="${plotLeft - 10}" y="${top + rowHeight / 2 + 4}" font-size="12" text-anchor="end">${xmlEscape(shorten(stage.name, 24))}<title>${xmlEscape(`stage ${stage.index}: ${stage.name}`)}</title></text>`,
     );
@@ -130,10 +146,21 @@ export function timelineSvg(events: BuildEvent[]): string {
     const tick = n * step;
     const tx = round(x(record.start + tick * 1000));
     axis.push(`<line x1="${tx}" y1="${rowsTop - 6}" x2="${tx}" y2="${rowsBottom}" stroke="#e5e7eb"/>`);
-    axis.push(`<text x="${tx}" y="${rowsTop - 10}" font-size="11" text-anchor="middle" fill="#4b5563">${tickLabel(tick, step)}</text>`);
+    axis.push(
+      `<text x="${tx}" y="${rowsTop - 10}" font-size="11" text-anchor="middle" fill="#4b5563">${tickLabel(tick, step)}</text>`,
+    );
   }
-  parts.push(`<g class="axis">${axis.join('')}<line x1="${plotLeft}" y1="${rowsBottom}" x2="${plotRight}" y2="${rowsBottom}" stroke="#9ca3af"/></g>`);
-  const bars = record.spans.map((span) => barSvg(span, x, rowsTop + (rowOf.get(span.step.stageIndex) ?? 0) * rowHeight + (rowHeight - barHeight) / 2, critical.has(span.step.id)));
+  parts.push(
+    `<g class="axis">${axis.join('')}<line x1="${plotLeft}" y1="${rowsBottom}" x2="${plotRight}" y2="${rowsBottom}" stroke="#9ca3af"/></g>`,
+  );
+  const bars = record.spans.map((span) =>
+    barSvg(
+      span,
+      x,
+      rowsTop + (rowOf.get(span.step.stageIndex) ?? 0) * rowHeight + (rowHeight - barHeight) / 2,
+      critical.has(span.step.id),
+    ),
+  );
   parts.push(`<g class="steps">${bars.join('')}</g>`);
   parts.push(legendSvg(rowsBottom + 22));
 

@@ -8,7 +8,14 @@ type TraceArgs = Record<string, string | number | boolean | string[]>;
 
 /** The trace-event format's fields; times are microseconds from the build's start. */
 export type TraceEvent =
-  | { ph: 'M'; name: 'process_name' | 'thread_name' | 'thread_sort_index'; pid: number; tid: number; ts: 0; args: TraceArgs }
+  | {
+      ph: 'M';
+      name: 'process_name' | 'thread_name' | 'thread_sort_index';
+      pid: number;
+      tid: number;
+      ts: 0;
+      args: TraceArgs;
+    }
   | { ph: 'X'; name: string; cat: string; pid: number; tid: number; ts: number; dur: number; args: TraceArgs }
   | { ph: 'i'; name: string; cat: string; pid: number; tid: number; ts: number; s: 'g' | 'p' | 't'; args: TraceArgs };
 
@@ -63,17 +70,48 @@ export function traceFromEvents(events: BuildEvent[]): TraceFile {
     });
   }
   for (const miss of record.cacheMisses) {
-    traceEvents.push({ ph: 'i', name: 'cache miss', cat: 'cache', pid, tid: tidOf(stageIndexOf(miss.stepId)), ts: micros(miss.time), s: 't', args: { stepId: miss.stepId, reasons: miss.reasons } });
+    traceEvents.push({
+      ph: 'i',
+      name: 'cache miss',
+      cat: 'cache',
+      pid,
+      tid: tidOf(stageIndexOf(miss.stepId)),
+      ts: micros(miss.time),
+      s: 't',
+      args: { stepId: miss.stepId, reasons: miss.reasons },
+    });
   }
   // Build-wide markers sit on the first stage's track (a track of their own would be an unnamed thread).
   const firstTid = tidOf(record.stages[0]?.index ?? 0);
   for (const warning of record.warnings) {
-    traceEvents.push({ ph: 'i', name: 'warning', cat: 'build', pid, tid: firstTid, ts: micros(warning.time), s: 'g', args: { message: warning.message } });
+    traceEvents.push({
+      ph: 'i',
+      name: 'warning',
+      cat: 'build',
+      pid,
+      tid: firstTid,
+      ts: micros(warning.time),
+      s: 'g',
+      args: { message: warning.message },
+    });
   }
   if (record.error) {
-    traceEvents.push({ ph: 'i', name: 'build failed', cat: 'build', pid, tid: firstTid, ts: micros(record.error.time), s: 'g', args: { message: record.error.message } });
+    traceEvents.push({
+      ph: 'i',
+      name: 'build failed',
+      cat: 'build',
+      pid,
+      tid: firstTid,
+      ts: micros(record.error.time),
+      s: 'g',
+      args: { message: record.error.message },
+    });
   }
-  const otherData: Record<string, string | number> = { target: record.target, startTime: new Date(origin).toISOString(), seconds: (record.end - record.start) / 1000 };
+  const otherData: Record<string, string | number> = {
+    target: record.target,
+    startTime: new Date(origin).toISOString(),
+    seconds: (record.end - record.start) / 1000,
+  };
   if (record.summary) {
     otherData.imageId = record.summary.imageId;
     otherData.tags = record.summary.tags.join(',');

@@ -1,11 +1,12 @@
 // The interactive progress view (BuildKit's `--progress=tty`): a live frame redrawn about ten times a
 // second with a timer per running step and its last output lines, replaced by static lines at the end.
 import { createLogUpdate } from 'log-update';
-import { OutputTail } from '../../engine/build-error.js';
-import type { BuildEvent, StepRef } from '../../engine/events.js';
-import { formatSeconds } from './format.js';
+import type { BuildEvent, CheckWarningEvent, StepRef } from '../../engine/events.js';
+import { OutputTail } from '../../engine/util/output-tail.js';
+import { checkWarningLines } from './check-warnings.js';
 import { CriticalPathWords } from './critical-path.js';
-import { stepLabel, summaryLines } from './plain.js';
+import { formatSeconds } from './format.js';
+import { stepLabel, summaryLines, transferLine } from './plain.js';
 
 /** Where frames go: log-update on a terminal, an array in tests. */
 export interface TtyOutput {
@@ -59,7 +60,9 @@ interface StyledLine {
 
 export class TtyRenderer {
   private readonly steps = new Map<string, StepView>();
-  private readonly warnings: string[] = [];
+  private readonly checkWarnings: CheckWarningEvent[] = [];
+  /** Warnings and finished registry transfers, shown under the steps. */
+  private readonly notes: StyledLine[] = [];
   private readonly criticalPath = new CriticalPathWords();
   private buildStart: number | undefined;
   private ticker: Ticker | undefined;
@@ -104,16 +107,26 @@ export class TtyRenderer {
         break;
       }
       case 'warning':
-        this.warnings.push(event.message);
+        this.notes.push({ text: `WARNING: ${event.message}`, style: 'yellow' });
+        break;
+      case 'transfer':
+        // Only what ends a transfer stays on screen (the steps' view is the build's).
+        if (event.done) this.notes.push({ text: transferLine(event).replace(/^#0 /, '') });
+        break;
+      case 'check-warning':
+        this.checkWarnings.push(event);
         break;
       case 'cache-miss':
       case 'stage-done':
         break;
       case 'build-done':
-        this.finish(event.time, 'FINISHED', summaryLines(event.summary, this.criticalPath));
+        this.finish(event.time, 'FINISHED', [
+          ...summaryLines(event.summary, this.criticalPath),
+          ...checkWarningLines(this.checkWarnings),
+        ]);
         return;
       case 'build-error':
-        this.finish(event.time, 'FAILED', []);
+        this.finish(event.time, 'FAILED', checkWarningLines(this.checkWarnings));
         return;
     }
     if (!this.ticker) {
@@ -161,7 +174,12 @@ export class TtyRenderer {
   private view(ref: StepRef, time: number): StepView {
     let step = this.steps.get(ref.id);
     if (!step) {
-      step = { ref, state: 'running', start: time, output: new OutputTail(Math.max(this.tailLines, this.errorTailLines)) };
+      step = {
+        ref,
+        state: 'running',
+        start: time,
+        output: new OutputTail(Math.max(this.tailLines, this.errorTailLines)),
+      };
       this.steps.set(ref.id, step);
     }
     return step;
@@ -177,7 +195,10 @@ export class TtyRenderer {
     const all = [...this.steps.values()];
     const ended = all.filter((s) => s.state !== 'running').length;
     const elapsed = formatSeconds(Math.max(0, time - (this.buildStart ?? time)) / 1000);
-    return { text: `[+] Building ${elapsed} (${ended}/${all.length})${status ? ` ${status}` : ''}`, style: status === 'FAILED' ? 'red' : undefined };
+    return {
+      text: `[+] Building ${elapsed} (${ended}/${all.length})${status ? ` ${status}` : ''}`,
+      style: status === 'FAILED' ? 'red' : undefined,
+    };
   }
 
   private stepLine(step: StepView, time: number): StyledLine {
@@ -210,7 +231,6 @@ export class TtyRenderer {
   private liveLines(height: number): StyledLine[] {
     const time = this.now();
     const steps = [...this.steps.values()];
-    const warnings = this.warnings.map((message): StyledLine => ({ text: `WARNING: ${message}`, style: 'yellow' }));
     const build = (tailCount: number, skipFinished: number): StyledLine[] => {
       const lines: StyledLine[] = [this.header(time)];
       let skipped = 0;
@@ -223,7 +243,7 @@ export class TtyRenderer {
         if (step.state === 'running') lines.push(...this.tail(step, tailCount, 'dim'));
         if (step.state === 'failed') lines.push(...this.tail(step, tailCount, 'red'));
       }
-      return [...lines, ...warnings];
+      return [...lines, ...this.notes];
     };
     const finished = steps.filter((s) => s.state !== 'running' && s.state !== 'failed').length;
     for (let tailCount = this.tailLines; tailCount >= 0; tailCount--) {
@@ -243,7 +263,7 @@ export class TtyRenderer {
       for (const line of step.output.tail.slice(-this.errorTailLines)) lines.push({ text: ` ${displayText(line)}` });
       lines.push({ text: '------' });
     }
-    for (const message of this.warnings) lines.push({ text: `WARNING: ${message}`, style: 'yellow' });
+    lines.push(...this.notes);
     return lines;
   }
 

@@ -1,177 +1,288 @@
-// Bake files: targets, groups and inheritance from `msbuild.yaml` (or the `build:` sections of a
-// compose file), `--set` overrides, and the resolved list of builds. Unknown keys and wrong types
-// are errors with the line they are on, in block and flow style alike.
-import { resolve } from 'node:path';
+// Bake definitions as buildx loads them (bake/bake.go): the files (given with -f, BUILDX_BAKE_FILE or
+// found in buildx's lookup order, all of those merged), each read as compose, HCL, JSON or msbuild's
+// own YAML; then the requested targets and groups resolved: inheritance, `--set` overrides, defaults
+// (context ".", dockerfile "Dockerfile"), targets linked through `target:` contexts, and the default
+// group of what was asked for.
 import yaml from 'js-yaml';
-import { parseCompose } from './compose.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { formatPlatform, hostPlatform } from '../plan/args.js';
+import { composeLookup, parseComposeFiles } from './compose.js';
 import { BakeError } from './errors.js';
-import { describe, FieldReader, isMapping, type YamlMapping } from './fields.js';
-import { networkModes, pullPolicies, targetKeys, type BakeFile, type BakeTarget, type RawTarget } from './target.js';
-import { loadWithLines } from './yaml-lines.js';
+import { HclConfig, parseHclFile, type HclFile, type VariableInfo } from './hcl-config.js';
+import { parseMsbuildYaml } from './msbuild-yaml.js';
+import { applyOverrides, parseOverrides } from './overrides.js';
+import { mergeTarget, normalizeTarget, type BakeConfig, type Group, type Target } from './target.js';
 
 export { BakeError } from './errors.js';
-export type { BakeFile, BakeTarget, RawTarget } from './target.js';
+export type { BakeConfig, Group, Target } from './target.js';
 
-const topKeys = ['targets', 'groups', 'default'] as const;
-/** buildx writes a group as a mapping: `g: { targets: [a, b] }`. */
-const groupKeys = ['targets'] as const;
+/** buildx's default files, in its order (msbuild's own first); every one found is read. */
+export const defaultBakeFiles = [
+  'msbuild.yaml',
+  'msbuild.yml',
+  'compose.yaml',
+  'compose.yml',
+  'docker-compose.yml',
+  'docker-compose.yaml',
+  'docker-bake.json',
+  'docker-bake.hcl',
+  'docker-bake.override.json',
+  'docker-bake.override.hcl',
+];
 
-/** One target's keys, each checked against its type. */
-function readTarget(reader: FieldReader, node: YamlMapping, where: string): RawTarget {
-  reader.onlyKeys(node, targetKeys, where);
-  return {
-    inherits: reader.stringList(node, 'inherits', where),
-    context: reader.string(node, 'context', where),
-    dockerfile: reader.string(node, 'dockerfile', where),
-    target: reader.string(node, 'target', where),
-    args: reader.stringMap(node, 'args', where),
-    labels: reader.stringMap(node, 'labels', where),
-    tags: reader.stringList(node, 'tags', where),
-    'no-cache': reader.boolean(node, 'no-cache', where),
-    outputs: reader.stringList(node, 'outputs', where),
-    'cache-from': reader.stringList(node, 'cache-from', where),
-    'cache-to': reader.string(node, 'cache-to', where),
-    platform: reader.string(node, 'platform', where),
-    network: reader.oneOf(node, 'network', where, networkModes),
-    pull: reader.oneOf(node, 'pull', where, pullPolicies),
-  };
+export interface BakeFileText {
+  name: string;
+  text: string;
 }
 
-/** Parses a bake file: msbuild's own format, or a compose file's services with a `build:` section. */
-export function parseBakeFile(text: string, file: string, base: string): BakeFile {
-  let loaded: ReturnType<typeof loadWithLines>;
-  try {
-    loaded = loadWithLines(text, file);
-  } catch (error) {
-    if (!(error instanceof yaml.YAMLException)) throw error;
-    // The same `file:line:` as every other message, js-yaml's snippet of the lines around it below.
-    const { mark, reason } = error;
-    if (mark === undefined || mark === null) throw new BakeError(`${file}: ${reason}`);
-    throw new BakeError(`${file}:${mark.line + 1}:${mark.column + 1}: ${reason}`, mark.snippet || undefined);
+export interface LoadOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** `--var name=value`: overrides of the files' variables. */
+  vars?: ReadonlyMap<string, string>;
+  /** What `-f -` reads. */
+  stdin?: () => string;
+}
+
+/**
+ * The files to read: `-f` values, else BUILDX_BAKE_FILE (separated by BUILDX_BAKE_PATH_SEPARATOR or
+ * `:`), else those found in buildx's order (COMPOSE_FILE's files in place of compose's default names).
+ */
+export function readBakeFiles(names: readonly string[] | undefined, options: LoadOptions = {}): BakeFileText[] {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  let given = names && names.length > 0 ? [...names] : undefined;
+  if (!given && env.BUILDX_BAKE_FILE)
+    given = env.BUILDX_BAKE_FILE.split(env.BUILDX_BAKE_PATH_SEPARATOR || ':').filter(Boolean);
+  if (!given) {
+    // COMPOSE_FILE (compose's own variable) names the compose files in place of compose's defaults.
+    const composeFiles = env.COMPOSE_FILE?.split(env.COMPOSE_PATH_SEPARATOR || ':').filter(Boolean);
+    const candidates = composeFiles
+      ? [...composeFiles, ...defaultBakeFiles.filter((name) => !/compose\.ya?ml$/.test(name))]
+      : defaultBakeFiles;
+    const found = candidates.filter((name) => existsSync(resolve(cwd, name)));
+    if (found.length === 0)
+      throw new BakeError(
+        `couldn't find a bake definition: give -f FILE or create one of ${defaultBakeFiles.join(', ')}`,
+      );
+    given = found;
   }
-  const { document, lines } = loaded;
-  const reader = new FieldReader(file, lines);
-  if (!isMapping(document)) throw new BakeError(`${file}: expected a mapping at the top`);
-  if ('services' in document) return parseCompose(document, reader, base);
-  reader.onlyKeys(document, topKeys, 'at the top');
-  const origins = new Map<string, string>();
-  const targets = new Map<string, RawTarget>();
-  const targetNodes = reader.mapping(document, 'targets', 'at the top') ?? {};
-  for (const [name, raw] of Object.entries(targetNodes)) {
-    // `name:` alone is a target with every default.
-    const node = raw === null ? {} : raw;
-    if (!isMapping(node)) throw reader.error(targetNodes, name, `target ${name} must be a mapping, not ${describe(raw)}`);
-    targets.set(name, readTarget(reader, node, `in target ${name}`));
-    origins.set(`inherits ${name}`, reader.at(node, 'inherits'));
-  }
-  const groups = new Map<string, string[]>();
-  const groupNodes = reader.mapping(document, 'groups', 'at the top') ?? {};
-  for (const [name, raw] of Object.entries(groupNodes)) {
-    if (isMapping(raw)) {
-      reader.onlyKeys(raw, groupKeys, `in group ${name}`);
-      groups.set(name, reader.stringList(raw, 'targets', `in group ${name}`) ?? []);
-      origins.set(`group ${name}`, reader.at(raw, 'targets'));
-    } else {
-      groups.set(name, reader.stringList(groupNodes, name, 'in groups', 'a list of targets and groups, or a mapping with "targets"') ?? []);
-      origins.set(`group ${name}`, reader.at(groupNodes, name));
+  return given.map((name) => {
+    if (name === '-') return { name: '-', text: options.stdin ? options.stdin() : readFileSync(0, 'utf8') };
+    try {
+      return { name, text: readFileSync(resolve(cwd, name), 'utf8') };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new BakeError(`cannot read ${name}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
     }
-  }
-  const fallback = reader.stringList(document, 'default', 'at the top');
-  if (fallback !== undefined) {
-    groups.set('default', fallback);
-    origins.set('group default', reader.at(document, 'default'));
-  }
-  return { targets, groups, base, origins };
-}
-
-const listKeys = new Set<keyof RawTarget>(['inherits', 'tags', 'outputs', 'cache-from']);
-
-/** A `--set` value as the key's type: the same checks as the file's. */
-function setValue(key: keyof RawTarget, value: string, assignment: string): RawTarget[keyof RawTarget] {
-  if (listKeys.has(key)) return value.split(',').filter(Boolean);
-  if (key === 'no-cache') {
-    if (value === 'true' || value === '1') return true;
-    if (value === 'false' || value === '0') return false;
-    throw new BakeError(`--set ${assignment}: "no-cache" must be true or false`);
-  }
-  const choices: readonly string[] | undefined = key === 'network' ? networkModes : key === 'pull' ? pullPolicies : undefined;
-  if (choices !== undefined && !choices.includes(value)) throw new BakeError(`--set ${assignment}: ${JSON.stringify(key)} must be one of ${choices.join(', ')}`);
-  return value;
-}
-
-/** Applies one `--set target.key=value` (target may be `*`; args/labels take a sub-key, which may hold dots). */
-export function applySet(file: BakeFile, assignment: string): void {
-  const equals = assignment.indexOf('=');
-  const path = (equals < 0 ? '' : assignment.slice(0, equals)).split('.');
-  if (equals < 0 || path.length < 2) throw new BakeError(`invalid --set ${JSON.stringify(assignment)}: expected target.key=value`);
-  const value = assignment.slice(equals + 1);
-  const [pattern, keyName] = path;
-  const sub = path.length > 2 ? path.slice(2).join('.') : undefined;
-  const names = [...file.targets.keys()].filter((name) => pattern === '*' || name === pattern);
-  if (names.length === 0) throw new BakeError(`--set ${assignment}: no target ${JSON.stringify(pattern)}`);
-  if (!(targetKeys as readonly string[]).includes(keyName)) throw new BakeError(`--set ${assignment}: unknown key ${JSON.stringify(keyName)}`);
-  const key = keyName as keyof RawTarget;
-  if ((key === 'args' || key === 'labels') !== (sub !== undefined)) {
-    throw new BakeError(key === 'args' || key === 'labels' ? `--set ${assignment}: use ${pattern}.${key}.NAME=value` : `--set ${assignment}: ${JSON.stringify(key)} has no sub-keys`);
-  }
-  const typed = key === 'args' || key === 'labels' ? undefined : setValue(key, value, assignment);
-  for (const name of names) {
-    const target = file.targets.get(name) as RawTarget;
-    if ((key === 'args' || key === 'labels') && sub !== undefined) target[key] = { ...(target[key] ?? {}), [sub]: value };
-    else Object.assign(target, { [key]: typed });
-  }
-}
-
-function resolveTarget(file: BakeFile, name: string, chain: string[] = []): Omit<BakeTarget, 'name'> {
-  const raw = file.targets.get(name);
-  const from = chain.at(-1);
-  const at = from !== undefined ? (file.origins.get(`inherits ${from}`) ?? '') : '';
-  if (!raw) throw new BakeError(`${at}unknown target ${JSON.stringify(name)}${from !== undefined ? ` (inherited by ${from})` : ''}`);
-  if (chain.includes(name)) throw new BakeError(`${at}inheritance cycle: ${[...chain, name].join(' -> ')}`);
-  let merged: Omit<BakeTarget, 'name'> = { context: '.', args: {}, labels: {}, tags: [], noCache: false, outputs: [], cacheFrom: [] };
-  for (const parent of raw.inherits ?? []) {
-    const inherited = resolveTarget(file, parent, [...chain, name]);
-    merged = { ...merged, ...inherited, args: { ...merged.args, ...inherited.args }, labels: { ...merged.labels, ...inherited.labels } };
-  }
-  return {
-    ...merged,
-    ...(raw.context !== undefined ? { context: raw.context } : {}),
-    ...(raw.dockerfile !== undefined ? { dockerfile: raw.dockerfile } : {}),
-    ...(raw.target !== undefined ? { target: raw.target } : {}),
-    args: { ...merged.args, ...(raw.args ?? {}) },
-    labels: { ...merged.labels, ...(raw.labels ?? {}) },
-    ...(raw.tags !== undefined ? { tags: raw.tags } : {}),
-    ...(raw['no-cache'] !== undefined ? { noCache: raw['no-cache'] } : {}),
-    ...(raw.outputs !== undefined ? { outputs: raw.outputs } : {}),
-    ...(raw['cache-from'] !== undefined ? { cacheFrom: raw['cache-from'] } : {}),
-    ...(raw['cache-to'] !== undefined ? { cacheTo: raw['cache-to'] } : {}),
-    ...(raw.platform !== undefined ? { platform: raw.platform } : {}),
-    ...(raw.network !== undefined ? { network: raw.network } : {}),
-    ...(raw.pull !== undefined ? { pull: raw.pull } : {}),
-  };
-}
-
-/** The builds for the requested targets or groups (default: the `default` group, else every target). */
-export function resolveBake(file: BakeFile, requested: readonly string[]): BakeTarget[] {
-  const names: string[] = [];
-  const expand = (name: string, seen: string[]) => {
-    const group = file.groups.get(name);
-    const parent = seen.at(-1);
-    const at = parent !== undefined ? (file.origins.get(`group ${parent}`) ?? '') : '';
-    if (group && !file.targets.has(name)) {
-      if (seen.includes(name)) throw new BakeError(`${at}group cycle: ${[...seen, name].join(' -> ')}`);
-      for (const member of group) expand(member, [...seen, name]);
-      return;
-    }
-    if (!file.targets.has(name)) {
-      throw new BakeError(`${at}unknown target or group ${JSON.stringify(name)}${parent !== undefined ? ` in group ${parent}` : ''} (targets: ${[...file.targets.keys()].join(', ')})`);
-    }
-    if (!names.includes(name)) names.push(name);
-  };
-  const wanted = requested.length > 0 ? requested : file.groups.has('default') ? ['default'] : [...file.targets.keys()];
-  for (const name of wanted) expand(name, []);
-  return names.map((name) => {
-    const resolved = resolveTarget(file, name);
-    return { name, ...resolved, context: resolve(file.base, resolved.context) };
   });
+}
+
+type Kind = 'compose' | 'msbuild' | 'hcl';
+
+/** What a file is: its extension says, else its content (compose when it parses as a compose file). */
+function kindOf(file: BakeFileText): Kind {
+  const lower = file.name.toLowerCase();
+  const isYaml = lower.endsWith('.yml') || lower.endsWith('.yaml');
+  if (lower.endsWith('.json') || lower.endsWith('.hcl')) return 'hcl';
+  let document: unknown;
+  try {
+    document = yaml.load(file.text);
+  } catch (error) {
+    if (isYaml) throw new BakeError(`${file.name}: ${(error as Error).message.split('\n')[0]}`);
+    return 'hcl';
+  }
+  const mapping = document !== null && typeof document === 'object' && !Array.isArray(document);
+  if (mapping && 'services' in (document as object)) return 'compose';
+  if (mapping && /^msbuild\.ya?ml$/.test(lower.split('/').pop() ?? '')) return 'msbuild';
+  if (mapping && ['targets', 'groups', 'default'].some((key) => key in (document as object)) && isYaml)
+    return 'msbuild';
+  return isYaml ? 'compose' : 'hcl';
+}
+
+/** buildx's mergeConfig: groups gain members, same-named targets merge (the later over the earlier). */
+function mergeConfig(into: BakeConfig, from: BakeConfig): void {
+  for (const group of from.groups) {
+    const same = into.groups.find((existing) => existing.name === group.name);
+    if (same) same.targets = [...new Set([...same.targets, ...group.targets])];
+    else into.groups.push({ ...group, targets: [...group.targets] });
+  }
+  for (const target of from.targets) {
+    const same = into.targets.find((existing) => existing.name === target.name);
+    if (same) mergeTarget(same, target);
+    else into.targets.push(target);
+  }
+}
+
+export interface LoadedBake {
+  config: BakeConfig;
+  /** The HCL variables, for `--list variables`. */
+  variables: VariableInfo[];
+}
+
+/** Parses and merges the files: compose files together, then msbuild's, then HCL and JSON. */
+export function parseBakeFiles(files: readonly BakeFileText[], options: LoadOptions = {}): LoadedBake {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const vars = options.vars ?? new Map<string, string>();
+  const config: BakeConfig = { targets: [], groups: [] };
+  const byKind = (kind: Kind) => files.filter((file) => kindOf(file) === kind);
+  const compose = byKind('compose');
+  if (compose.length > 0) mergeConfig(config, parseComposeFiles(compose, composeLookup(env, cwd, vars)));
+  for (const file of byKind('msbuild'))
+    mergeConfig(
+      config,
+      parseMsbuildYaml(file.text, file.name, file.name === '-' ? cwd : dirname(resolve(cwd, file.name)), cwd),
+    );
+  const hclFiles: HclFile[] = byKind('hcl').map((file) => parseHclFile(file.text, file.name === '-' ? '-' : file.name));
+  let variables: VariableInfo[] = [];
+  if (hclFiles.length > 0) {
+    const disabled = /^(1|t|true)$/i.test(env.BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP ?? '');
+    const hcl = new HclConfig(hclFiles, {
+      lookupVar: (name) => vars.get(name) ?? (disabled ? undefined : env[name]),
+      builtins: { BAKE_CMD_CONTEXT: cwd, BAKE_LOCAL_PLATFORM: formatPlatform(hostPlatform()) },
+    });
+    mergeConfig(config, hcl.config());
+    variables = hcl.variableList();
+  }
+  return { config, variables };
+}
+
+/** A group's targets, groups inside it expanded (buildx's ResolveGroup), and the groups seen. */
+function resolveGroup(
+  config: BakeConfig,
+  name: string,
+  seen = new Set<string>(),
+): { targets: string[]; groups: string[] } {
+  const group = config.groups.find((candidate) => candidate.name === name);
+  if (!group) return { targets: [name], groups: [] };
+  if (seen.has(name)) return { targets: [], groups: [] };
+  seen.add(name);
+  const targets: string[] = [];
+  const groups = [name];
+  for (const member of group.targets) {
+    const inner = resolveGroup(config, member, seen);
+    targets.push(...inner.targets);
+    groups.push(...inner.groups);
+  }
+  return { targets: [...new Set(targets)], groups: [...new Set(groups)] };
+}
+
+export interface ResolvedBake {
+  /** The targets to build (and those linked through `target:` contexts), by name. */
+  targets: Map<string, Target>;
+  groups: Map<string, Group>;
+}
+
+/** buildx's ReadTargets: the requested targets and groups (default: "default"), resolved. */
+export function resolveTargets(
+  config: BakeConfig,
+  requested: readonly string[],
+  overrides: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedBake {
+  const names = (requested.length > 0 ? requested : ['default']).map((name) => name.replace(/\./g, '_'));
+  const wanted = [
+    ...new Set(
+      names.flatMap((pattern) => {
+        if (!/[*?[\]]/.test(pattern)) return [pattern];
+        const matched = [
+          ...config.groups.map((group) => group.name),
+          ...config.targets.map((target) => target.name),
+        ].filter((name) => globMatch(pattern, name));
+        if (matched.length === 0) throw new BakeError(`could not find any target matching ${JSON.stringify(pattern)}`);
+        return matched;
+      }),
+    ),
+  ];
+  const overridesByTarget = parseOverrides(
+    overrides,
+    config.targets.map((target) => target.name),
+    env,
+  );
+  const targets = new Map<string, Target>();
+  const groups = new Map<string, Group>();
+  for (const name of wanted) {
+    const resolved = resolveGroup(config, name);
+    for (const target of resolved.targets) targets.set(target, resolveTarget(config, target, overridesByTarget));
+    for (const group of resolved.groups) {
+      const found = config.groups.find((candidate) => candidate.name === group);
+      if (found) groups.set(group, found);
+    }
+  }
+  // The default group holds what was asked for (a real default group, when that was asked for).
+  for (const name of wanted) {
+    const existing = groups.get('default');
+    if (existing && name === 'default') continue;
+    groups.set('default', { ...(existing ?? { name: 'default' }), targets: [...(existing?.targets ?? []), name] });
+  }
+  const fallback = groups.get('default');
+  if (fallback) groups.set('default', { ...fallback, targets: [...new Set(fallback.targets)].sort() });
+  for (const [name, target] of [...targets]) linkTargets(config, name, target, targets, overridesByTarget, [name]);
+  return { targets, groups };
+}
+
+function globMatch(pattern: string, name: string): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
+  return new RegExp(`^${source}$`).test(name);
+}
+
+function resolveTarget(
+  config: BakeConfig,
+  name: string,
+  overrides: ReadonlyMap<string, ReadonlyMap<string, import('./overrides.js').Override>>,
+  chain: string[] = [],
+): Target {
+  const found = config.targets.find((target) => target.name === name);
+  if (!found)
+    throw new BakeError(
+      `failed to find target ${name}${chain.length > 0 ? ` (inherited by ${chain[chain.length - 1]})` : ''}`,
+    );
+  if (chain.includes(name)) throw new BakeError(`inheritance cycle: ${[...chain, name].join(' -> ')}`);
+  const inherited: Target = { name };
+  for (const parent of found.inherits ?? []) {
+    const resolved = resolveTarget(config, parent, overrides, [...chain, name]);
+    mergeTarget(inherited, { ...resolved, name });
+  }
+  const merged: Target = { name };
+  mergeTarget(merged, inherited);
+  mergeTarget(merged, structuredClone(found));
+  applyOverrides(merged, overrides.get(name));
+  normalizeTarget(merged);
+  if (chain.length > 0) return merged;
+  delete merged.inherits;
+  if (merged.context === undefined) merged.context = '.';
+  if (!merged.dockerfile) merged.dockerfile = 'Dockerfile';
+  return merged;
+}
+
+/** A target used as another's context (`target:base`) is resolved too, as a cache-only build. */
+function linkTargets(
+  config: BakeConfig,
+  name: string,
+  target: Target,
+  targets: Map<string, Target>,
+  overrides: ReadonlyMap<string, ReadonlyMap<string, import('./overrides.js').Override>>,
+  visited: string[],
+): void {
+  for (const value of Object.values(target.contexts ?? {})) {
+    if (!value.startsWith('target:')) continue;
+    const other = value.slice('target:'.length);
+    if (other === name) throw new BakeError(`target ${other} cannot link to itself`);
+    if (visited.includes(other)) throw new BakeError(`infinite loop from ${name} to ${other}`);
+    let linked = targets.get(other);
+    if (!linked) {
+      linked = resolveTarget(config, other, overrides);
+      linked.output = [{ type: 'cacheonly' }];
+      targets.set(other, linked);
+    }
+    linkTargets(config, other, linked, targets, overrides, [...visited, other]);
+    for (const entitlement of linked.entitlements ?? [])
+      if (!target.entitlements?.includes(entitlement))
+        target.entitlements = [...(target.entitlements ?? []), entitlement];
+  }
 }

@@ -25,5 +25,9 @@ export function scopeEvent(target: string, event: BuildEvent): BuildEvent {
       return event.stepId !== undefined ? { ...event, stepId: id(event.stepId) } : event;
     case 'warning':
       return { ...event, message: `${target}: ${event.message}` };
+    case 'check-warning':
+      return { ...event, file: `${target}: ${event.file}` };
+    case 'transfer':
+      return event;
   }
 }

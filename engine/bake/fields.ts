@@ -44,13 +44,20 @@ export class FieldReader {
     return new BakeError(`${this.at(node, key)}${message}`);
   }
 
-  private wrong(node: YamlMapping, key: string, where: string, expected: string, detail = `not ${describe(node[key])}`): never {
+  private wrong(
+    node: YamlMapping,
+    key: string,
+    where: string,
+    expected: string,
+    detail = `not ${describe(node[key])}`,
+  ): never {
     throw this.error(node, key, `${JSON.stringify(key)} ${where} must be ${expected}, ${detail}`);
   }
 
   onlyKeys(node: YamlMapping, known: readonly string[], where: string): void {
     for (const key of Object.keys(node)) {
-      if (!known.includes(key)) throw this.error(node, key, `unknown key ${JSON.stringify(key)} ${where} (known: ${known.join(', ')})`);
+      if (!known.includes(key))
+        throw this.error(node, key, `unknown key ${JSON.stringify(key)} ${where} (known: ${known.join(', ')})`);
     }
   }
 
@@ -71,7 +78,8 @@ export class FieldReader {
   oneOf<T extends string>(node: YamlMapping, key: string, where: string, values: readonly T[]): T | undefined {
     const value = node[key];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) this.wrong(node, key, where, `one of ${values.join(', ')}`);
+    if (typeof value !== 'string' || !(values as readonly string[]).includes(value))
+      this.wrong(node, key, where, `one of ${values.join(', ')}`);
     return value as T;
   }
 
@@ -84,7 +92,12 @@ export class FieldReader {
   }
 
   /** A list of strings; one string is a list of one. */
-  stringList(node: YamlMapping, key: string, where: string, expected = 'a string or a list of strings'): string[] | undefined {
+  stringList(
+    node: YamlMapping,
+    key: string,
+    where: string,
+    expected = 'a string or a list of strings',
+  ): string[] | undefined {
     const value = node[key];
     if (value === undefined) return undefined;
     if (value === null) return [];
@@ -106,7 +119,8 @@ export class FieldReader {
       const items: unknown[] = value;
       return Object.fromEntries(
         items.map((item, i) => {
-          if (typeof item !== 'string') this.wrong(node, key, where, expected, `but item ${i + 1} is ${describe(item)}`);
+          if (typeof item !== 'string')
+            this.wrong(node, key, where, expected, `but item ${i + 1} is ${describe(item)}`);
           const equals = item.indexOf('=');
           return equals < 0 ? [item, process.env[item] ?? ''] : [item.slice(0, equals), item.slice(equals + 1)];
         }),

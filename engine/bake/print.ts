@@ -1,15 +1,20 @@
-// `bake --print`: the resolved targets written as a bake file, under the file's own key names, so
-// the output can be read back (`msbuild bake -f printed.yaml`) and builds the same targets.
-import yaml from 'js-yaml';
-import { fileKeys, type BakeTarget } from './target.js';
+// `bake --print` in buildx's JSON shape: `{"group": {...}, "target": {...}}`, both keyed and sorted by
+// name as Go writes maps, each target's attributes in buildx's order, indented by two spaces, with
+// <, > and & escaped as Go's encoder escapes them.
+import type { ResolvedBake } from './config.js';
+import { printedTarget } from './target.js';
 
-export function printBake(targets: readonly BakeTarget[]): string {
-  const written = Object.fromEntries(
-    targets.map((target) => {
-      const keys = Object.entries(fileKeys) as Array<[keyof typeof fileKeys, (typeof fileKeys)[keyof typeof fileKeys]]>;
-      return [target.name, Object.fromEntries(keys.flatMap(([field, key]) => (target[field] !== undefined ? [[key, target[field]]] : [])))];
-    }),
+const byName = <T>(map: ReadonlyMap<string, T>) =>
+  [...map.keys()].sort().map((name) => [name, map.get(name) as T] as const);
+
+export function printBake(resolved: ResolvedBake): string {
+  const group = Object.fromEntries(
+    byName(resolved.groups).map(([name, value]) => [
+      name,
+      { ...(value.description ? { description: value.description } : {}), targets: value.targets },
+    ]),
   );
-  // No anchors (`&a`/`*a`) for repeated values: each target reads on its own.
-  return yaml.dump({ targets: written }, { noRefs: true, lineWidth: -1 });
+  const target = Object.fromEntries(byName(resolved.targets).map(([name, value]) => [name, printedTarget(value)]));
+  const definition = { ...(Object.keys(group).length > 0 ? { group } : {}), target };
+  return `${JSON.stringify(definition, null, 2).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)}\n`;
 }

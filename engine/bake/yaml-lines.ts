@@ -47,7 +47,10 @@ export function loadWithLines(text: string, filename: string): { document: unkno
       }
       // A key ends on its own line (implicit keys cannot span lines), and its reader stops right
       // after it; a value's reader stops before whatever follows, which is never a `:` in valid YAML.
-      if ((typeof result === 'string' || typeof result === 'number' || typeof result === 'boolean') && nextSignificant(state.input, state.position) === ':') {
+      if (
+        (typeof result === 'string' || typeof result === 'number' || typeof result === 'boolean') &&
+        nextSignificant(state.input, state.position) === ':'
+      ) {
         const parent = open.at(-1);
         if (parent !== undefined && !parent.keys.has(String(result))) parent.keys.set(String(result), state.line + 1);
       }

@@ -3,10 +3,10 @@
 // files are not read twice thanks to a memo keyed by inode, size and change times. An abort stops the
 // walk between files and destroys the file being read, so Ctrl-C does not wait for gigabytes of hashing.
 import { createHash } from 'node:crypto';
-import { abortReason, onAbort, throwIfAborted } from '../abort.js';
 import type { CopyItem } from '../copy/resolve.js';
 import { walkItem } from '../copy/resolve.js';
 import { fileBody, type SourceFs, type SourceNode } from '../copy/source-fs.js';
+import { abortReason, onAbort, throwIfAborted } from '../util/abort.js';
 import { digestOf } from './key.js';
 
 /** Remembers file digests by a stable identity (see SourceNode.identity). */
@@ -15,7 +15,12 @@ export interface FileDigestMemo {
   set(identity: string, digest: string): void;
 }
 
-export async function fileDigest(fs: SourceFs, path: string, node: SourceNode, memo?: FileDigestMemo, signal?: AbortSignal): Promise<string> {
+export async function fileDigest(
+  file: { fs: SourceFs; path: string; node: SourceNode },
+  memo?: FileDigestMemo,
+  signal?: AbortSignal,
+): Promise<string> {
+  const { fs, path, node } = file;
   throwIfAborted(signal);
   const identity = memo ? node.identity : undefined;
   if (identity !== undefined) {
@@ -41,7 +46,15 @@ export async function fileDigest(fs: SourceFs, path: string, node: SourceNode, m
 
 /** One node as the key sees it; `linkedTo` is the first name of its hard-link group the copy reads, if another. */
 function describe(node: SourceNode, content?: string, linkedTo?: string): string {
-  const base = [node.type, node.mode.toString(8), node.uid, node.gid, node.linkname ?? '', content ?? '', JSON.stringify(node.pax ?? {})].join(' ');
+  const base = [
+    node.type,
+    node.mode.toString(8),
+    node.uid,
+    node.gid,
+    node.linkname ?? '',
+    content ?? '',
+    JSON.stringify(node.pax ?? {}),
+  ].join(' ');
   // Only where present, so the keys of ordinary files stay what they were.
   const device = node.device ? ` device ${node.device.major},${node.device.minor}` : '';
   return `${base}${device}${linkedTo !== undefined ? ` hardlink ${linkedTo}` : ''}`;
@@ -71,7 +84,13 @@ export async function contentDigestOf(
     return first;
   };
   for (const { fs, item } of items) {
-    const rootContent = item.root.type === 'file' ? await fileDigest(fs, item.path, item.root, memo, signal) : undefined;
+    if (item.digestAs !== undefined) {
+      lines.push(`${item.argument}\t${item.digestAs}`);
+      files.set(item.argument, digestOf(item.digestAs));
+      continue;
+    }
+    const rootContent =
+      item.root.type === 'file' ? await fileDigest({ fs, path: item.path, node: item.root }, memo, signal) : undefined;
     const label = item.name === '' ? item.argument : item.name;
     const rootLine = describe(item.root, rootContent, groupOf(item.root, label));
     lines.push(`${label}\t${rootLine}`);
@@ -79,7 +98,10 @@ export async function contentDigestOf(
     for await (const walked of walkItem(fs, item, excludes)) {
       // Small files are read synchronously: a walk of a huge context checks for an abort per file.
       throwIfAborted(signal);
-      const content = walked.node.type === 'file' ? await fileDigest(fs, walked.sourcePath, walked.node, memo, signal) : undefined;
+      const content =
+        walked.node.type === 'file'
+          ? await fileDigest({ fs, path: walked.sourcePath, node: walked.node }, memo, signal)
+          : undefined;
       const line = describe(walked.node, content, groupOf(walked.node, `${label}/${walked.relative}`));
       lines.push(`${label}/${walked.relative}\t${line}`);
       files.set(`${label}/${walked.relative}`, digestOf(line));

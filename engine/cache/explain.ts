@@ -3,7 +3,8 @@
 import type { StepInputsRecord } from './store.js';
 
 function envChanges(before: readonly string[], after: readonly string[]): string[] {
-  const asMap = (list: readonly string[]) => new Map(list.map((e) => [e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')), e]));
+  const asMap = (list: readonly string[]) =>
+    new Map(list.map((e) => [e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')), e]));
   const old = asMap(before);
   const now = asMap(after);
   const reasons: string[] = [];
@@ -22,7 +23,8 @@ function fileChanges(before: Record<string, string>, after: Record<string, strin
     else if (before[path] !== digest) reasons.push(`file ${path} changed`);
   }
   for (const path of Object.keys(before)) if (!(path in after)) reasons.push(`file ${path} removed`);
-  if (reasons.length > limit) return [...reasons.slice(0, limit), `... and ${reasons.length - limit} more file changes`];
+  if (reasons.length > limit)
+    return [...reasons.slice(0, limit), `... and ${reasons.length - limit} more file changes`];
   return reasons;
 }
 
@@ -38,17 +40,26 @@ export interface MissContext {
  * Why `now` misses, given the record of the last run of the same step. The parent is named only
  * when nothing of the step itself changed (the change is then upstream).
  */
-export function explainMiss(previous: StepInputsRecord | undefined, now: StepInputsRecord, context: MissContext = {}): string[] {
+export function explainMiss(
+  previous: StepInputsRecord | undefined,
+  now: StepInputsRecord,
+  context: MissContext = {},
+): string[] {
   if (!previous) return ['no earlier build of this step in the cache'];
   if (previous.key === now.key) {
     // Nothing the step reads changed: its entry went, or the entry's image did.
-    return [context.imageRemoved ? 'the cached image was removed from the daemon' : 'its cache entry is gone: pruned, or the build that ran it last did not finish'];
+    return [
+      context.imageRemoved
+        ? 'the cached image was removed from the daemon'
+        : 'its cache entry is gone: pruned, or the build that ran it last did not finish',
+    ];
   }
   const reasons: string[] = [];
   if (previous.baseImage !== now.baseImage && now.baseImage !== undefined) {
     reasons.push(`base image changed: ${previous.baseImage ?? '(none)'} → ${now.baseImage}`);
   }
-  if (previous.instruction !== now.instruction) reasons.push(`instruction changed: "${previous.instruction}" → "${now.instruction}"`);
+  if (previous.instruction !== now.instruction)
+    reasons.push(`instruction changed: "${previous.instruction}" → "${now.instruction}"`);
   reasons.push(...envChanges(previous.env ?? [], now.env ?? []));
   if (previous.files && now.files) reasons.push(...fileChanges(previous.files, now.files));
   else if (previous.filesDigest !== now.filesDigest) reasons.push('files read by the step changed');

@@ -1,7 +1,7 @@
 // Cache keys: a step's key hashes its parent's key, the expanded instruction in canonical form (argv,
 // env and args it sees, paths, owners) and the content digest of what it reads (COPY sources, RUN binds).
 import { createHash } from 'node:crypto';
-import type { DispatchedStep } from '../plan/dispatch.js';
+import type { DispatchedStep } from '../plan/step.js';
 
 /** Bump when the meaning of a key changes, so old entries stop matching. */
 export const cacheKeyVersion = 'msbuild-cache-v1';
@@ -52,7 +52,12 @@ export function canonicalStep(step: DispatchedStep): unknown {
   switch (action.kind) {
     case 'config':
       // Metadata: the config it produces says everything (env, labels, cmd...).
-      return { kind: 'config', createdBy: step.history.created_by, config: step.configAfter.config, author: step.configAfter.author };
+      return {
+        kind: 'config',
+        createdBy: step.history.created_by,
+        config: step.configAfter.config,
+        author: step.configAfter.author,
+      };
     case 'run':
       return {
         kind: 'run',
@@ -64,8 +69,19 @@ export function canonicalStep(step: DispatchedStep): unknown {
         security: action.security,
         script: action.script,
         mounts: action.mounts.map((m) => ({
-          type: m.type, from: m.from, source: m.source, target: m.target, readOnly: m.readOnly, id: m.id, sharing: m.sharing,
-          required: m.required, mode: m.mode, uid: m.uid, gid: m.gid, env: m.env, size: m.sizeLimit,
+          type: m.type,
+          from: m.from,
+          source: m.source,
+          target: m.target,
+          readOnly: m.readOnly,
+          id: m.id,
+          sharing: m.sharing,
+          required: m.required,
+          mode: m.mode,
+          uid: m.uid,
+          gid: m.gid,
+          env: m.env,
+          size: m.sizeLimit,
         })),
       };
     case 'copy':
@@ -82,6 +98,9 @@ export function canonicalStep(step: DispatchedStep): unknown {
         link: action.link,
         unpack: action.unpack,
         checksum: action.checksum,
+        // Only where set, so the keys of other copies stay what they were.
+        ...(action.unpackRemote ? { unpackRemote: true } : {}),
+        ...(action.keepGitDir ? { keepGitDir: true } : {}),
       };
     case 'workdir':
       return { kind: 'workdir', path: action.path, user: action.user };

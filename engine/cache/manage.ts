@@ -1,7 +1,8 @@
 // Cache housekeeping for `msbuild cache ls|du|prune`: what the index holds, how big it is, and
-// removing entries (and their images, when nothing else needs them) by age or down to a size.
-import type Docker from 'dockerode';
-import { removeImage } from '../docker/images.js';
+// removing entries (and their images, when nothing else needs them) by age or down to a size. A prune
+// removes only what the cache owns: an image with a tag (the user's: msbuild tags nothing for its own
+// bookkeeping) is never removed, and the entries pointing at it stay, still valid.
+import type { ImageStore } from '../worker/image-store.js';
 import type { CacheStore, StoredEntry } from './store.js';
 
 export interface CacheUsage {
@@ -49,6 +50,8 @@ export interface PruneOptions {
 export interface PruneResult {
   removed: StoredEntry[];
   kept: number;
+  /** Of the kept entries, those whose image has a tag (never pruned). */
+  tagged: number;
   freedBytes: number;
 }
 
@@ -56,7 +59,10 @@ export interface PruneResult {
 export function selectForPrune(entries: readonly StoredEntry[], options: PruneOptions): StoredEntry[] {
   if (options.all) return [...entries];
   const now = (options.now ?? new Date()).getTime();
-  const byAge = options.unusedFor === undefined ? [] : entries.filter((e) => now - e.lastUsed.getTime() > (options.unusedFor as number));
+  const byAge =
+    options.unusedFor === undefined
+      ? []
+      : entries.filter((e) => now - e.lastUsed.getTime() > (options.unusedFor as number));
   const chosen = new Set(byAge);
   if (options.keepBytes !== undefined) {
     const remaining = entries.filter((e) => !chosen.has(e)).sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
@@ -70,16 +76,37 @@ export function selectForPrune(entries: readonly StoredEntry[], options: PruneOp
   return [...chosen];
 }
 
-/** Removes the selected entries from the index and their images from the daemon (when unused elsewhere). */
-export async function prune(store: CacheStore, docker: Docker | undefined, options: PruneOptions): Promise<PruneResult> {
-  const entries = await store.list();
-  const removed = selectForPrune(entries, options);
+/**
+ * Removes the selected entries of the daemon `images` is in from the index, and their images from it
+ * (when unused elsewhere). Entries whose image is tagged are neither selected nor counted against
+ * --keep-storage: removing them frees nothing. Only that daemon's scope of the cache dir is pruned
+ * (whatever `store` was scoped to); an entry of before scoping counts as its own only when its image
+ * is there.
+ */
+export async function prune(store: CacheStore, images: ImageStore, options: PruneOptions): Promise<PruneResult> {
+  const listed = await store.forDaemon(() => images.identity()).list();
+  // One listing of every image (intermediate ones too): which are here, and which have a tag.
+  const { present, tagged } = await images.inventory();
+  const entries = listed.filter((entry) => entry.daemon !== undefined || present.has(entry.imageId));
+  const isTagged = (entry: StoredEntry) =>
+    tagged.has(entry.imageId) || (entry.configImageId !== undefined && tagged.has(entry.configImageId));
+  const removed = selectForPrune(
+    entries.filter((entry) => !isTagged(entry)),
+    options,
+  );
   const removedKeys = new Set(removed.map((e) => e.key));
   const stillUsed = new Set(entries.filter((e) => !removedKeys.has(e.key)).map((e) => e.imageId));
   // Newest first: a child image must go before its parent can.
   for (const entry of [...removed].sort((a, b) => b.config.history.length - a.config.history.length)) {
-    await store.remove(entry.key);
-    if (docker && !stillUsed.has(entry.imageId)) await removeImage(docker, entry.imageId).catch(() => undefined);
+    await store.removeListed(entry);
+    // Asked again just before: a tag given since the listing (a build finishing beside the prune) keeps it.
+    if (!stillUsed.has(entry.imageId) && !(await images.isTagged(entry.imageId)))
+      await images.remove(entry.imageId).catch(() => undefined);
   }
-  return { removed, kept: entries.length - removed.length, freedBytes: removed.reduce((sum, e) => sum + e.layerSize, 0) };
+  return {
+    removed,
+    kept: entries.length - removed.length,
+    tagged: entries.filter(isTagged).length,
+    freedBytes: removed.reduce((sum, e) => sum + e.layerSize, 0),
+  };
 }

@@ -1,17 +1,21 @@
 // Sharing the cache between machines (`--cache-to type=local,dest=DIR`, `--cache-from type=local,src=DIR`):
 // DIR holds the index and each layer once (by diff ID); an export keeps only the layers its entries use,
-// so the directory does not grow across exports; an import loads only the layers the daemon lacks.
+// so the directory does not grow across exports; an import loads only the layers the daemon lacks, and
+// points each entry at the image it loaded (another daemon's image IDs mean nothing here).
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import type Docker from 'dockerode';
-import tarStream from 'tar-stream';
-import { inspectImage } from '../docker/images.js';
-import { loadImage } from '../docker/load.js';
-import { writeFileAtomic, type CacheEntry, type CacheStore } from './store.js';
+import { pipeline } from 'node:stream/promises';
+import { MsbuildError } from '../errors.js';
+import { imageIdOf } from '../image/config.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { hex } from '../util/digest.js';
+import { makeDirectories } from '../util/make-directories.js';
+import { readTar } from '../util/tar.js';
+import type { ImageStore } from '../worker/image-store.js';
+import type { CacheEntry, CacheStore } from './store.js';
 
 const indexVersion = 1;
 
@@ -28,28 +32,28 @@ export interface ExportResult {
   layersRemoved: number;
 }
 
-const hex = (digest: string) => digest.replace(/^sha256:/, '');
-
 function blobPath(dir: string, diffId: string): string {
   return join(dir, 'blobs', 'sha256', `${hex(diffId)}.tar`);
 }
 
 /** Writes the entries (default: all) and the layers they need to `dir`, replacing what was there. */
-export async function exportCache(docker: Docker, store: CacheStore, dir: string, keys?: ReadonlySet<string>): Promise<ExportResult> {
+export async function exportCache(
+  images: ImageStore,
+  store: CacheStore,
+  dir: string,
+  keys?: ReadonlySet<string>,
+): Promise<ExportResult> {
   const all = await store.list();
   const candidates = keys ? all.filter((e) => keys.has(e.key)) : all;
   const entries: CacheEntry[] = [];
-  for (const entry of candidates) if (await inspectImage(docker, entry.imageId)) entries.push(entry);
+  for (const entry of candidates) if (await images.has(entry.imageId)) entries.push(entry);
   const needed = new Set(entries.flatMap((e) => e.config.rootfs.diff_ids));
-  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  await makeDirectories(join(dir, 'blobs', 'sha256'));
   const missing = [...needed].filter((diffId) => !existsSync(blobPath(dir, diffId)));
   let layersWritten = 0;
   if (missing.length > 0) {
     // One `docker save` of every image: the daemon writes each layer once however many images share it.
-    const images = [...new Set(entries.map((e) => e.imageId))];
-    // dockerode has `getImages` (GET /images/get?names=...) but its type definitions lack it.
-    const save = (docker as unknown as { getImages(options: { names: string[] }): Promise<Readable> }).getImages.bind(docker);
-    const saved = await save({ names: images });
+    const saved = await images.save([...new Set(entries.map((e) => e.imageId))]);
     layersWritten = await storeLayers(saved, dir, new Set(missing));
   }
   const index: ExportIndex = { version: indexVersion, exported: new Date().toISOString(), entries };
@@ -67,39 +71,23 @@ export async function exportCache(docker: Docker, store: CacheStore, dir: string
 
 /** Streams `docker save` output, keeping the layer tars whose digest is wanted. */
 async function storeLayers(saved: Readable, dir: string, wanted: Set<string>): Promise<number> {
-  const extract = tarStream.extract();
   let written = 0;
   let counter = 0;
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, entry, next) => {
-      if (!header.name.endsWith('/layer.tar') || wanted.size === 0) {
-        entry.on('end', next);
-        entry.resume();
-        return;
-      }
-      const temporary = join(dir, 'blobs', 'sha256', `incoming-${process.pid}-${counter++}.tmp`);
-      const hash = createHash('sha256');
-      entry.on('data', (chunk: unknown) => hash.update(chunk as Buffer));
-      pipeline(entry as unknown as Readable, createWriteStream(temporary))
-        .then(async () => {
-          const diffId = `sha256:${hash.digest('hex')}`;
-          if (wanted.has(diffId)) {
-            await rename(temporary, blobPath(dir, diffId));
-            wanted.delete(diffId);
-            written++;
-          } else {
-            await rm(temporary, { force: true });
-          }
-          next();
-        })
-        .catch(reject);
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
+  await readTar(saved, async (header, body) => {
+    if (!header.name.endsWith('/layer.tar') || wanted.size === 0) return;
+    const temporary = join(dir, 'blobs', 'sha256', `incoming-${process.pid}-${counter++}.tmp`);
+    const hash = createHash('sha256');
+    body.on('data', (chunk: Buffer) => hash.update(chunk));
+    await pipeline(body, createWriteStream(temporary));
+    const diffId = `sha256:${hash.digest('hex')}`;
+    if (wanted.has(diffId)) {
+      await rename(temporary, blobPath(dir, diffId));
+      wanted.delete(diffId);
+      written++;
+    } else {
+      await rm(temporary, { force: true });
+    }
   });
-  saved.on('error', (error) => extract.destroy(error));
-  saved.pipe(extract as unknown as NodeJS.WritableStream);
-  await done;
   return written;
 }
 
@@ -109,25 +97,55 @@ export interface ImportResult {
   unusable: number;
 }
 
-/** Adds the entries in `dir` to the local cache, loading images the daemon lacks. */
-export async function importCache(docker: Docker, store: CacheStore, dir: string): Promise<ImportResult> {
+/** A directory that holds no cache export msbuild can read (missing, empty, another version). */
+export class CacheImportError extends MsbuildError {
+  override readonly name = 'CacheImportError';
+  override readonly code = 'MSBUILD_CACHE_IMPORT';
+}
+
+/**
+ * Adds the entries in `dir` to the local cache, loading images the daemon lacks. An entry's image on
+ * the exporting daemon may be one no other daemon can have (a committed container's: its ID is not
+ * the entry's config's): the image loaded here has exactly the entry's config and layers, so the entry
+ * imported points at that one, and hits here as it did there.
+ */
+export async function importCache(images: ImageStore, store: CacheStore, dir: string): Promise<ImportResult> {
   let index: ExportIndex;
   try {
     index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ExportIndex;
   } catch (error) {
-    throw new Error(`no usable cache export in ${dir}: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? existsSync(dir)
+          ? 'it holds no index.json'
+          : 'no such directory'
+        : code === 'ENOTDIR'
+          ? 'it is not a directory'
+          : `index.json is not readable: ${(error as Error).message}`;
+    throw new CacheImportError(`no cache export in ${dir}: ${why}`);
   }
-  if (index.version !== indexVersion) throw new Error(`cache export in ${dir} has version ${index.version}; this msbuild reads ${indexVersion}`);
+  if (index.version !== indexVersion)
+    throw new CacheImportError(
+      `cache export in ${dir} has version ${index.version}; this msbuild reads ${indexVersion}`,
+    );
   const result: ImportResult = { imported: 0, alreadyPresent: 0, unusable: 0 };
   // Shorter histories first: parents are loaded before the images built on them.
   for (const entry of [...index.entries].sort((a, b) => a.config.history.length - b.config.history.length)) {
-    if (await inspectImage(docker, entry.imageId)) {
+    const own = imageIdOf(entry.config);
+    const present = (await images.has(entry.imageId))
+      ? entry
+      : (await images.has(own))
+        ? { ...entry, imageId: own, configImageId: own }
+        : undefined;
+    if (present) {
       result.alreadyPresent++;
-      if (!(await store.get(entry.key))) await store.put(entry);
+      if (!(await store.get(entry.key))) await store.put(present);
       continue;
     }
-    if (await loadEntry(docker, entry, dir)) {
-      await store.put(entry);
+    const loaded = await loadEntry(images, entry, dir);
+    if (loaded !== undefined) {
+      await store.put({ ...entry, imageId: loaded, configImageId: loaded });
       result.imported++;
     } else {
       result.unusable++;
@@ -140,26 +158,25 @@ export async function importCache(docker: Docker, store: CacheStore, dir: string
  * Loads an entry's image sending as few layers as possible: first none (the daemon may have them all),
  * then from the first layer it reports missing onwards.
  */
-async function loadEntry(docker: Docker, entry: CacheEntry, dir: string): Promise<boolean> {
+async function loadEntry(images: ImageStore, entry: CacheEntry, dir: string): Promise<string | undefined> {
   const diffIds = entry.config.rootfs.diff_ids;
   let from = diffIds.length;
   for (let attempt = 0; attempt < 3; attempt++) {
     const newLayers = diffIds.slice(from).map((diffId) => ({ diffId, path: blobPath(dir, diffId) }));
-    if (newLayers.some((layer) => !existsSync(layer.path))) return false;
+    if (newLayers.some((layer) => !existsSync(layer.path))) return undefined;
     try {
-      await loadImage(docker, { config: entry.config, newLayers });
-      return true;
+      return await images.load({ config: entry.config, newLayers });
     } catch (error) {
       const message = (error as Error).message;
       const missing = /([0-9a-f]{64})\/layer\.tar/.exec(message);
       const index = missing ? diffIds.findIndex((d) => hex(d) === missing[1]) : -1;
       if (index < 0 || index >= from) {
-        if (from === 0) return false;
+        if (from === 0) return undefined;
         from = 0;
       } else {
         from = index;
       }
     }
   }
-  return false;
+  return undefined;
 }

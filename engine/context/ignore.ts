@@ -1,8 +1,8 @@
 // `.dockerignore`: which context files a build may read. `<Dockerfile>.dockerignore` next to the
 // Dockerfile wins over the context's `.dockerignore`, as in BuildKit.
+import dockerignoreModule from '@balena/dockerignore';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import dockerignoreModule from '@balena/dockerignore';
 
 export interface IgnoreRules {
   /** The file the patterns came from, if any. */

@@ -3,14 +3,22 @@
 // writes through the archive's own symlinks cannot land outside it (no tar-slip). Devices, fifos and
 // hard links between the archive's own files are unpacked as they are, as docker build unpacks them.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { MsbuildError } from '../errors.js';
 import { ImageSourceFs } from './image-source.js';
 import type { SourceFs, SourceNode } from './source-fs.js';
+
+/** `ADD --checksum` did not match what was downloaded (BuildKit's words). */
+export class ChecksumMismatchError extends MsbuildError {
+  override readonly name = 'ChecksumMismatchError';
+  override readonly code = 'MSBUILD_CHECKSUM_MISMATCH';
+}
 
 export type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
 
@@ -45,12 +53,14 @@ export async function isArchive(fs: SourceFs, path: string): Promise<ArchiveKind
   return archiveKindOf(inner) === 'tar' ? kind : undefined;
 }
 
-function decompressed(input: Readable, kind: ArchiveKind): Readable {
+export function decompressed(input: Readable, kind: ArchiveKind): Readable {
   if (kind === 'tar') return input;
   if (kind === 'gzip') return input.pipe(createGunzip());
   const command = kind === 'xz' ? 'xz' : 'bzip2';
   const child = spawn(command, ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  child.on('error', (error) => child.stdout.destroy(new Error(`cannot unpack ${kind} archive: ${command}: ${error.message}`)));
+  child.on('error', (error) =>
+    child.stdout.destroy(new Error(`cannot unpack ${kind} archive: ${command}: ${error.message}`)),
+  );
   input.pipe(child.stdin);
   child.stdin.on('error', () => undefined);
   return child.stdout;
@@ -80,20 +90,38 @@ export class DownloadedFs implements SourceFs {
     this.description = url;
   }
 
-  /** Downloads `url`; the file is named after the URL's last path segment, mode 0600, mtime from Last-Modified. */
-  static async fetch(url: string, tempDir: string, signal?: AbortSignal): Promise<{ fs: DownloadedFs; name: string }> {
+  /**
+   * Downloads `url`; the file is named after the URL's last path segment, mode 0600, mtime from
+   * Last-Modified. With `checksum` (`sha256:…`, `ADD --checksum`) other bytes fail, in BuildKit's words.
+   */
+  static async fetch(
+    url: string,
+    tempDir: string,
+    options: { signal?: AbortSignal; checksum?: string } = {},
+  ): Promise<{ fs: DownloadedFs; name: string }> {
+    const signal = options.signal;
     const dir = await mkdtemp(join(tempDir, 'download-'));
     try {
       const response = await fetch(url, { signal, redirect: 'follow' });
-      if (!response.ok || !response.body) throw new Error(`failed to download ${url}: HTTP ${response.status} ${response.statusText}`);
+      if (!response.ok || !response.body)
+        throw new Error(`failed to download ${url}: HTTP ${response.status} ${response.statusText}`);
       const base = posix.basename(new URL(url).pathname);
       const name = base === '' || base === '/' || base === '.' ? '__unnamed__' : base;
       await pipeline(Readable.fromWeb(response.body as never), createWriteStream(join(dir, 'file')));
       const modified = response.headers.get('last-modified');
       const size = Number(response.headers.get('content-length') ?? Number.NaN);
       const actual = (await stat(join(dir, 'file'))).size;
-      if (!Number.isNaN(size) && size !== actual) throw new Error(`failed to download ${url}: got ${actual} of ${size} bytes`);
-      const node: SourceNode = { type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: modified ? new Date(modified) : new Date(0), size: actual };
+      if (!Number.isNaN(size) && size !== actual)
+        throw new Error(`failed to download ${url}: got ${actual} of ${size} bytes`);
+      if (options.checksum) await verifyChecksum(url, join(dir, 'file'), options.checksum);
+      const node: SourceNode = {
+        type: 'file',
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+        mtime: modified ? new Date(modified) : new Date(0),
+        size: actual,
+      };
       return { fs: new DownloadedFs(dir, name, node, url), name };
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
@@ -118,4 +146,12 @@ export class DownloadedFs implements SourceFs {
   async dispose(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+async function verifyChecksum(url: string, file: string, checksum: string): Promise<void> {
+  const algorithm = checksum.slice(0, checksum.indexOf(':'));
+  const hash = createHash(algorithm);
+  await pipeline(createReadStream(file), hash);
+  const got = `${algorithm}:${hash.digest('hex')}`;
+  if (got !== checksum) throw new ChecksumMismatchError(`digest mismatch for ${url}: ${got} (expected: ${checksum})`);
 }

@@ -1,11 +1,9 @@
 // What a COPY/ADD writes into an image, as layer entries: the destination's missing directories
 // (0755, owned by --chown or root), then every copied entry. Works against any view of the target image.
 import { posix } from 'node:path';
-import { buffer } from 'node:stream/consumers';
-import type { LayerEntry } from '../image/layer.js';
+import { MsbuildError } from '../errors.js';
 import type { KnownFs } from '../image/known-fs.js';
-import type { BuildContainer } from '../docker/container.js';
-import { isDirectoryStat, isSymlinkStat } from '../docker/container.js';
+import type { LayerEntry } from '../image/layer.js';
 import { chmodFunction, copyTargetDirectory, placeItems, type Ownership } from './layout.js';
 import type { CopyItem } from './resolve.js';
 import { fileBody, type SourceFs } from './source-fs.js';
@@ -20,36 +18,24 @@ export interface TargetView {
   readFile(path: string): Promise<string | undefined>;
   /** False when the view cannot read file contents (then a container is needed for --chown names). */
   readonly readsFiles: boolean;
+  /**
+   * A real (resolved) directory's own attributes, where the view can read them. Then a layer names
+   * the existing directories above what it adds as they are, as an overlay's upper dir holds them
+   * (copied up): a layer tar without them gets root-owned 0755 parents where it is unpacked.
+   */
+  attributes?(path: string): Promise<ExistingAttributes | undefined>;
 }
 
-export class CopyTargetError extends Error {
+export interface ExistingAttributes {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Date;
+}
+
+export class CopyTargetError extends MsbuildError {
   override readonly name = 'CopyTargetError';
-}
-
-/** A view of the image through a container that never runs. */
-export function containerView(container: BuildContainer): TargetView {
-  const kind = async (path: string, hops = 0): Promise<'directory' | 'file' | undefined> => {
-    const stat = await container.stat(path);
-    if (!stat) return undefined;
-    if (isSymlinkStat(stat) && stat.linkTarget !== '' && hops < 40) return kind(stat.linkTarget, hops + 1);
-    return isDirectoryStat(stat) ? 'directory' : 'file';
-  };
-  return {
-    kind,
-    realPath: (path) => path,
-    readsFiles: true,
-    readFile: async (path) => {
-      if ((await kind(path)) !== 'file') return undefined;
-      const archive = await container.getArchive(path);
-      return firstFileOf(await buffer(archive));
-    },
-  };
-}
-
-/** The body of the single file in a `GET /archive` tar: header (512 bytes, size in octal at 124), then the body. */
-function firstFileOf(tar: Buffer): string {
-  const size = parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8) || 0;
-  return tar.subarray(512, 512 + size).toString('utf8');
+  override readonly code = 'MSBUILD_COPY_TARGET';
 }
 
 /** A view of an image whose every layer msbuild wrote. */
@@ -97,10 +83,24 @@ export async function copyEntries(request: CopyRequest, target: TargetView): Pro
       const kind = await target.kind(prefix);
       if (kind === 'file') throw new CopyTargetError(`cannot copy to ${dest}: ${prefix} is not a directory`);
       missing = kind === undefined;
+      const existing = missing ? undefined : await target.attributes?.(prefix);
+      if (existing) entries.push({ path: prefix, type: 'directory', ...existing });
     }
-    if (missing) entries.push({ path: prefix, type: 'directory', mode: 0o755, uid: owner.uid, gid: owner.gid, mtime: request.time });
+    if (missing)
+      entries.push({
+        path: prefix,
+        type: 'directory',
+        mode: 0o755,
+        uid: owner.uid,
+        gid: owner.gid,
+        mtime: request.time,
+      });
   }
   const realDest = destIsDirectory ? targetDir : posix.join(targetDir, posix.basename(cleanDest));
+  // An existing destination directory keeps its own attributes (BuildKit's copier overwrites the
+  // metadata of the directories below it only); it is already among the entries then.
+  const keptDest = !missing && entries.some((entry) => entry.path === realDest);
+  const parentCount = entries.length;
   const chmod = chmodFunction(request.chmod);
   for await (const placed of placeItems(request.items, destIsDirectory ? `${realDest}/` : realDest, destIsDirectory, {
     ...(request.owner ? { chown: request.owner } : {}),
@@ -109,9 +109,19 @@ export async function copyEntries(request: CopyRequest, target: TargetView): Pro
   })) {
     const node = placed.node;
     const body = placed.body;
+    if (keptDest && placed.path === realDest && node.type === 'directory') continue;
     const mtime = request.clampMtime && node.mtime > request.clampMtime ? request.clampMtime : node.mtime;
     if (placed.linkTo !== undefined) {
-      entries.push({ path: placed.path, type: 'link', mode: node.mode, uid: node.uid, gid: node.gid, mtime, linkname: placed.linkTo, ...(node.pax ? { pax: node.pax } : {}) });
+      entries.push({
+        path: placed.path,
+        type: 'link',
+        mode: node.mode,
+        uid: node.uid,
+        gid: node.gid,
+        mtime,
+        linkname: placed.linkTo,
+        ...(node.pax ? { pax: node.pax } : {}),
+      });
       continue;
     }
     entries.push({
@@ -128,6 +138,8 @@ export async function copyEntries(request: CopyRequest, target: TargetView): Pro
       ...(node.pax ? { pax: node.pax } : {}),
     });
   }
+  // Nothing copied (every source excluded) and nothing created: no layer, whatever lies above.
+  if (!missing && entries.length === parentCount) return [];
   return entries;
 }
 

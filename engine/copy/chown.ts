@@ -1,13 +1,15 @@
 // `--chown=user[:group]` → numeric uid/gid, with names looked up in the image's /etc/passwd and
 // /etc/group. A name that is not there is an error (BuildKit silently uses root; that hides typos).
+import { MsbuildError } from '../errors.js';
 
 export interface UserDatabase {
   passwd: string | undefined;
   group: string | undefined;
 }
 
-export class ChownError extends Error {
+export class ChownError extends MsbuildError {
   override readonly name = 'ChownError';
+  override readonly code = 'MSBUILD_CHOWN';
 }
 
 function numericId(text: string): number | undefined {

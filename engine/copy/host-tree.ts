@@ -5,8 +5,8 @@ import { createWriteStream } from 'node:fs';
 import { chmod, lchown, mkdir, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { canMake, makeSpecialFile } from './special-files.js';
 import type { SourceFs, SourceNode } from './source-fs.js';
+import { canMake, makeSpecialFile } from './special-files.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 

@@ -1,14 +1,17 @@
 // COPY --from sources: paths fetched from an image (through a container that never starts), kept in a
 // temporary directory with their tar metadata (owner, mode, links, devices) so the copy sees them as the
-// image has them. Unpacked ADD archives are read the same way.
+// image has them. Unpacked ADD archives are read the same way: entries are placed through the tree's own
+// symlinks, and one that cannot be placed (a hard link to a path outside) fails with its path.
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tarStream from 'tar-stream';
+import type tarStream from 'tar-stream';
+import { readTar } from '../util/tar.js';
+import { createTempDir, removeTempDir } from '../util/temp-dirs.js';
 import { smallFileBytes, type SourceFs, type SourceNode, type SourceNodeType } from './source-fs.js';
-import { createTempDir, removeTempDir } from '../temp-dirs.js';
+import { ArchiveEntryError, entryPlace, linkTarget, type Tree } from './tree-paths.js';
 
 /** A small archived file collected and written at once (a write stream per file costs more than the file). */
 async function writeSmallFile(entry: AsyncIterable<unknown>, hostPath: string): Promise<void> {
@@ -38,7 +41,8 @@ export class ImageSourceFs implements SourceFs {
     const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) {
       const ancestor = parts.slice(0, i).join('/');
-      if (!this.nodes.has(ancestor)) this.nodes.set(ancestor, { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: 0 });
+      if (!this.nodes.has(ancestor))
+        this.nodes.set(ancestor, { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: 0 });
       this.childrenOf(parts.slice(0, i - 1).join('/')).add(parts[i - 1]);
     }
     this.childrenOf(parts.slice(0, -1).join('/')).add(parts[parts.length - 1]);
@@ -60,67 +64,62 @@ export class ImageSourceFs implements SourceFs {
    */
   async addArchive(requestedPath: string, archive: Readable): Promise<void> {
     const parent = posix.dirname(posix.normalize(`/${requestedPath}`)).replace(/^\/+/, '');
-    const extract = tarStream.extract();
-    const done = new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, entry, next) => {
-        const name = posix.normalize(`/${header.name}`).replace(/^\/+|\/+$/g, '');
-        const path = parent === '' ? name : `${parent}/${name}`;
-        const finish = (error?: unknown) => {
-          if (error) {
-            reject(error);
-            return;
-          }
-          next();
-        };
-        const type = nodeTypeOf(header.type);
-        const node: SourceNode = {
-          type,
-          mode: (header.mode ?? 0o644) & 0o7777,
-          uid: header.uid ?? 0,
-          gid: header.gid ?? 0,
-          mtime: header.mtime ?? new Date(0),
-          size: type === 'file' ? (header.size ?? 0) : 0,
-          ...(type === 'symlink' ? { linkname: header.linkname ?? '' } : {}),
-          ...(type === 'character-device' || type === 'block-device' ? { device: { major: header.devmajor ?? 0, minor: header.devminor ?? 0 } } : {}),
-          ...(header.pax ? { pax: paxToKeep(header.pax as Record<string, string>) } : {}),
-        };
-        if (name === '') {
-          entry.resume();
-          entry.on('end', () => finish());
-          return;
-        }
-        if (header.type === 'link') {
-          const targetName = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
-          const target = parent === '' ? targetName : `${parent}/${targetName}`;
-          entry.resume();
-          entry.on('end', () => {
-            this.addHardLink(path, target, node);
-            finish();
-          });
-          return;
-        }
-        if (node.type !== 'file') {
-          this.addNode(path, node);
-          entry.resume();
-          entry.on('end', () => finish());
-          return;
-        }
-        const hostPath = join(this.dir, path);
-        mkdir(posix.dirname(hostPath), { recursive: true })
-          .then(() => (node.size <= smallFileBytes ? writeSmallFile(entry, hostPath) : pipeline(entry, createWriteStream(hostPath))))
-          .then(() => {
-            this.addNode(path, node);
-            this.hostCopies.delete(path);
-            finish();
-          })
-          .catch(finish);
-      });
-      extract.on('finish', resolve);
-      extract.on('error', reject);
+    await readTar(archive, async (header, entry) => {
+      const name = posix.normalize(`/${header.name}`).replace(/^\/+|\/+$/g, '');
+      const named = parent === '' ? name : `${parent}/${name}`;
+      const type = nodeTypeOf(header.type);
+      const node: SourceNode = {
+        type,
+        mode: (header.mode ?? 0o644) & 0o7777,
+        uid: header.uid ?? 0,
+        gid: header.gid ?? 0,
+        mtime: header.mtime ?? new Date(0),
+        size: type === 'file' ? (header.size ?? 0) : 0,
+        ...(type === 'symlink' ? { linkname: header.linkname ?? '' } : {}),
+        ...(type === 'character-device' || type === 'block-device'
+          ? { device: { major: header.devmajor ?? 0, minor: header.devminor ?? 0 } }
+          : {}),
+        ...(header.pax ? { pax: paxToKeep(header.pax as Record<string, string>) } : {}),
+      };
+      if (name === '') return;
+      // Where the entry lands, through the tree's own symlinks (as BuildKit unpacks in a chroot); an
+      // entry whose way leads nowhere fails, naming it.
+      const linkName = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
+      const path = entryPlace(this.tree, named, (at) =>
+        header.type === 'link'
+          ? `link /${linkName} ${at}`
+          : header.type === 'symlink'
+            ? `symlink ${header.linkname ?? ''} ${at}`
+            : header.type === 'directory'
+              ? `mkdir ${at}`
+              : `open ${at}`,
+      );
+      if (header.type === 'link') {
+        const target = linkTarget(this.tree, parent === '' ? linkName : `${parent}/${linkName}`);
+        const linked = target === undefined ? undefined : this.nodes.get(target);
+        if (target === undefined || linked === undefined || target === path)
+          throw new ArchiveEntryError(
+            `Error processing tar file: link /${linkName} /${named}: no such file or directory`,
+          );
+        if (linked.type === 'directory')
+          throw new ArchiveEntryError(
+            `Error processing tar file: link /${linkName} /${named}: operation not permitted`,
+          );
+        this.addHardLink(path, target, node);
+        return;
+      }
+      if (node.type !== 'file') {
+        this.addNode(path, node);
+        return;
+      }
+      const hostPath = join(this.dir, path);
+      await mkdir(posix.dirname(hostPath), { recursive: true });
+      await (node.size <= smallFileBytes
+        ? writeSmallFile(entry, hostPath)
+        : pipeline(entry, createWriteStream(hostPath)));
+      this.addNode(path, node);
+      this.hostCopies.delete(path);
     });
-    archive.on('error', (error) => extract.destroy(error));
-    archive.pipe(extract);
-    await done;
   }
 
   /** Hard-linked paths → the path whose bytes they share. */
@@ -128,22 +127,33 @@ export class ImageSourceFs implements SourceFs {
   /** Every name of a hard-linked file, by its `hardLink` key. */
   private readonly linkGroups = new Map<string, string[]>();
 
+  /** The tree as path resolution sees it (tree-paths.ts). */
+  private readonly tree: Tree = {
+    node: (path) => this.nodes.get(path),
+    makeDirectory: (path) =>
+      this.addNode(path, { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: 0 }),
+  };
+
   /**
    * A hard link in the archive: another name for a file already in it (a link to anything else, such
-   * as a host path or a name further on, is left out: it could only reach outside the tree). The
-   * names share one inode, so the link's owner, mode and time become every name's, as unpacking does.
+   * as a host path or a name further on, fails the step, as unpacking fails). The names share one
+   * inode, so the link's owner, mode and time become every name's, as unpacking does.
    */
   private addHardLink(path: string, target: string, header: SourceNode): void {
     const linked = this.nodes.get(target);
-    if (!linked || linked.type === 'directory' || target === path) return;
+    if (!linked) return;
     const key = linked.hardLink ?? target;
     const group = this.linkGroups.get(key) ?? [target];
     // Unpacking changes a symlink's owner but neither its mode nor its times (it has no lchmod).
-    const shared = linked.type === 'symlink' ? { uid: header.uid, gid: header.gid } : { uid: header.uid, gid: header.gid, mode: header.mode, mtime: header.mtime };
+    const shared =
+      linked.type === 'symlink'
+        ? { uid: header.uid, gid: header.gid }
+        : { uid: header.uid, gid: header.gid, mode: header.mode, mtime: header.mtime };
     for (const name of group) {
       const node = this.nodes.get(name);
       // A name the archive has since replaced with another file is no longer in the group.
-      if (node && (name === target || node.hardLink === key)) this.nodes.set(name, { ...node, ...shared, hardLink: key });
+      if (node && (name === target || node.hardLink === key))
+        this.nodes.set(name, { ...node, ...shared, hardLink: key });
     }
     this.addNode(path, { ...linked, ...shared, hardLink: key });
     this.linkGroups.set(key, [...group, path]);
@@ -193,7 +203,9 @@ function nodeTypeOf(type: tarStream.Header['type'] | undefined): SourceNodeType 
 
 /** Extended attributes and capabilities travel with files; other PAX records are tar bookkeeping. */
 function paxToKeep(pax: Record<string, string>): Record<string, string> | undefined {
-  const kept = Object.entries(pax).filter(([key]) => key.startsWith('SCHILY.xattr.') || key.startsWith('LIBARCHIVE.xattr.'));
+  const kept = Object.entries(pax).filter(
+    ([key]) => key.startsWith('SCHILY.xattr.') || key.startsWith('LIBARCHIVE.xattr.'),
+  );
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 

@@ -3,6 +3,7 @@
 // to every copied entry but not to the destination directory itself; hard links within one source stay
 // links; devices and fifos as BuildKit's copier writes them).
 import { posix } from 'node:path';
+import { MsbuildError } from '../errors.js';
 import type { CopyItem } from './resolve.js';
 import { walkItem } from './resolve.js';
 import type { SourceFs, SourceNode } from './source-fs.js';
@@ -24,8 +25,9 @@ export interface PlacedEntry {
 }
 
 /** A destination that cannot hold the sources (several sources into a file path). */
-export class CopyDestinationError extends Error {
+export class CopyDestinationError extends MsbuildError {
   override readonly name = 'CopyDestinationError';
+  override readonly code = 'MSBUILD_COPY_DESTINATION';
 }
 
 /** `--chmod` as a function of the current mode: octal (`0640`) or symbolic (`u+x,go-w`). */
@@ -124,7 +126,11 @@ export async function* placeItems(
       const first = node.hardLink === undefined ? undefined : firstNames.get(node.hardLink);
       if (node.hardLink !== undefined && first === undefined) firstNames.set(node.hardLink, path);
       if (first !== undefined) return { path, node: adjusted(node, options), linkTo: first };
-      return { path, node: adjusted(node, options), ...(node.type === 'file' && source.type === 'file' ? { body: { fs, path: sourcePath } } : {}) };
+      return {
+        path,
+        node: adjusted(node, options),
+        ...(node.type === 'file' && source.type === 'file' ? { body: { fs, path: sourcePath } } : {}),
+      };
     };
     if (item.root.type === 'directory') {
       for await (const walked of walkItem(fs, item, options.excludes)) {
@@ -147,5 +153,13 @@ function asCopied(fs: SourceFs, node: SourceNode): SourceNode | undefined {
   if (fs.keepsSpecialFiles) return node;
   if (node.type === 'fifo') return undefined;
   if (node.type !== 'character-device' && node.type !== 'block-device') return node;
-  return { type: 'file', mode: node.mode, uid: node.uid, gid: node.gid, mtime: node.mtime, size: 0, ...(node.pax ? { pax: node.pax } : {}) };
+  return {
+    type: 'file',
+    mode: node.mode,
+    uid: node.uid,
+    gid: node.gid,
+    mtime: node.mtime,
+    size: 0,
+    ...(node.pax ? { pax: node.pax } : {}),
+  };
 }

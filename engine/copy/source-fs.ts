@@ -2,8 +2,10 @@
 // (confined to its root, .dockerignore applied, owned by root) and files fetched from an image.
 import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { IgnoreRules } from '../context/ignore.js';
+import { MsbuildError } from '../errors.js';
+import { deviceNumbers } from './special-files.js';
 
 export type SourceNodeType = 'file' | 'directory' | 'symlink' | 'character-device' | 'block-device' | 'fifo';
 
@@ -67,12 +69,40 @@ export function fileBody(fs: SourceFs, path: string, size: number): Buffer | Rea
   return fs.readSmall && size <= smallFileBytes ? fs.readSmall(path) : fs.open(path);
 }
 
+/** A context file msbuild cannot copy as BuildKit would (a name that is not valid UTF-8). */
+export class ContextNameError extends MsbuildError {
+  override readonly name = 'ContextNameError';
+  override readonly code = 'MSBUILD_CONTEXT_NAME';
+}
+
 /**
- * The build context: files under `root` that .dockerignore does not exclude. Special files
- * (sockets, devices, fifos) are skipped as BuildKit skips them; everything is owned by root.
+ * A name as read from the disk: the string for valid UTF-8; else every byte above 0x7f as a lone
+ * surrogate (U+DC80 to U+DCFF), which no valid name holds, so the name can be named in an error.
+ */
+function nameOf(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(bytes)) return text;
+  return [...bytes].map((byte) => String.fromCharCode(byte < 0x80 ? byte : 0xdc00 + byte)).join('');
+}
+
+const escapedByte = /[\udc80-\udcff]/;
+
+/** A path with escaped bytes shown as `\xff`, for messages. */
+function printable(path: string): string {
+  return path.replace(/[\udc80-\udcff]/g, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16)}`);
+}
+
+/**
+ * The build context: files under `root` that .dockerignore does not exclude, everything owned by root.
+ * Special files are what BuildKit's context transfer makes of them: a socket is an empty regular file,
+ * devices and fifos are themselves (a COPY then writes a device as an empty file and leaves a fifo
+ * out, see layout.ts). A name that is not valid UTF-8, which BuildKit copies byte for byte and msbuild
+ * cannot write into a layer yet, fails the copy that reaches it, naming it (never silently left out).
  */
 export class ContextFs implements SourceFs {
-  readonly description = 'build context';
+  readonly description: string = 'build context';
+  /** Context paths that are sockets: read as empty files. */
+  private readonly sockets = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -90,6 +120,10 @@ export class ContextFs implements SourceFs {
     const clean = posix.normalize(`/${path}`).slice(1);
     const ignored = this.ignore.ignores(clean);
     if (ignored && !this.mayHoldIncluded(clean)) return undefined;
+    if (escapedByte.test(clean))
+      throw new ContextNameError(
+        `cannot copy "${printable(clean)}" from the build context: its name is not valid UTF-8, which msbuild cannot write into an image yet (rename it, or exclude it in .dockerignore)`,
+      );
     let stats: BigIntStats;
     try {
       stats = lstatSync(this.hostPath(clean), { bigint: true });
@@ -98,16 +132,27 @@ export class ContextFs implements SourceFs {
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw error;
     }
-    if (!stats.isFile() && !stats.isDirectory() && !stats.isSymbolicLink()) return undefined;
-    const type: SourceNodeType = stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink' : 'file';
+    const type: SourceNodeType = stats.isDirectory()
+      ? 'directory'
+      : stats.isSymbolicLink()
+        ? 'symlink'
+        : stats.isCharacterDevice()
+          ? 'character-device'
+          : stats.isBlockDevice()
+            ? 'block-device'
+            : stats.isFIFO()
+              ? 'fifo'
+              : 'file';
+    if (stats.isSocket()) this.sockets.add(clean);
     return {
       type,
       mode: Number(stats.mode) & 0o7777,
       uid: 0,
       gid: 0,
       mtime: new Date(Number(stats.mtimeMs)),
-      size: type === 'file' ? Number(stats.size) : 0,
+      size: type === 'file' && !stats.isSocket() ? Number(stats.size) : 0,
       ...(type === 'symlink' ? { linkname: readlinkSync(this.hostPath(clean)) } : {}),
+      ...(type === 'character-device' || type === 'block-device' ? { device: deviceNumbers(stats.rdev) } : {}),
       ...(type === 'file' && stats.nlink > 1n ? { hardLink: `${stats.dev}:${stats.ino}` } : {}),
       identity: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`,
     };
@@ -115,7 +160,7 @@ export class ContextFs implements SourceFs {
 
   async readdir(path: string): Promise<string[]> {
     const clean = posix.normalize(`/${path}`).slice(1);
-    const names = readdirSync(this.hostPath(clean));
+    const names = readdirSync(this.hostPath(clean), { encoding: 'buffer' }).map(nameOf);
     const visible: string[] = [];
     for (const name of names) {
       const child = clean === '' ? name : `${clean}/${name}`;
@@ -142,10 +187,12 @@ export class ContextFs implements SourceFs {
   }
 
   open(path: string): Readable {
+    if (this.sockets.has(posix.normalize(`/${path}`).slice(1))) return Readable.from([]);
     return createReadStream(this.hostPath(path));
   }
 
   readSmall(path: string): Buffer {
+    if (this.sockets.has(posix.normalize(`/${path}`).slice(1))) return Buffer.alloc(0);
     return readFileSync(this.hostPath(path));
   }
 }

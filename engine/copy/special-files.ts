@@ -18,8 +18,16 @@ export function canMake(type: SpecialFileType): boolean {
 }
 
 /** Makes a device or fifo at `path` (which must not exist) with exactly `mode` (no umask). */
-export async function makeSpecialFile(path: string, type: SpecialFileType, mode: number, device?: DeviceNumbers): Promise<void> {
-  const kind = type === 'fifo' ? ['p'] : [type === 'character-device' ? 'c' : 'b', String(device?.major ?? 0), String(device?.minor ?? 0)];
+export async function makeSpecialFile(
+  path: string,
+  type: SpecialFileType,
+  mode: number,
+  device?: DeviceNumbers,
+): Promise<void> {
+  const kind =
+    type === 'fifo'
+      ? ['p']
+      : [type === 'character-device' ? 'c' : 'b', String(device?.major ?? 0), String(device?.minor ?? 0)];
   try {
     await run('mknod', ['-m', (mode & 0o7777).toString(8), '--', path, ...kind]);
   } catch (error) {

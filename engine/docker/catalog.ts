@@ -14,7 +14,10 @@ export class ImageCatalog {
       found = inspectImage(this.docker, id);
       // Only presence is remembered: a missing image may be loaded by this very build, and a failed
       // inspect (a daemon hiccup) is asked again.
-      found.then((summary) => summary ?? this.known.delete(id), () => this.known.delete(id));
+      found.then(
+        (summary) => summary ?? this.known.delete(id),
+        () => this.known.delete(id),
+      );
       this.known.set(id, found);
     }
     return found;

@@ -2,11 +2,13 @@
 // Every container is registered with its build so that failure, Ctrl-C and exit remove it too. Each
 // daemon call a step waits on gives up when the step is cancelled, and removals are time-limited:
 // a daemon that does not answer must not keep msbuild from exiting (the next build removes leftovers).
-import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { abortReason, throwIfAborted, untilAborted } from '../abort.js';
-import { ownerOfThisProcess, processAlive } from '../owner.js';
-import { daemonMessage, statusCodeOf, withTimeout } from './daemon.js';
+import { PassThrough, type Readable } from 'node:stream';
+import { MsbuildError } from '../errors.js';
+import { abortReason, throwIfAborted, untilAborted } from '../util/abort.js';
+import { ownerOfThisProcess, processAlive } from '../util/owner.js';
+import { withTimeout } from '../util/timeout.js';
+import { daemonMessage, statusCodeOf } from './daemon.js';
 
 import { hostname } from 'node:os';
 
@@ -28,7 +30,11 @@ const removalTimeoutMs = 10_000;
  * with a second Ctrl-C or by the OOM killer). Returns how many were removed.
  */
 export async function removeOrphanedContainers(docker: Docker): Promise<number> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [ownerLabel] }, abortSignal: AbortSignal.timeout(removalTimeoutMs) });
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [ownerLabel] },
+    abortSignal: AbortSignal.timeout(removalTimeoutMs),
+  });
   const here = hostname();
   let removed = 0;
   for (const container of containers) {
@@ -39,7 +45,10 @@ export async function removeOrphanedContainers(docker: Docker): Promise<number> 
     await docker
       .getContainer(container.Id)
       .remove({ force: true, v: true, abortSignal: AbortSignal.timeout(removalTimeoutMs) })
-      .then(() => removed++, () => undefined);
+      .then(
+        () => removed++,
+        () => undefined,
+      );
   }
   return removed;
 }
@@ -91,12 +100,11 @@ export class ContainerRegistry {
   }
 
   /**
-   * Kills and removes every container still registered, waiting at most `withinMs` (a daemon that
+   * Kills and removes every container still registered, waiting until `deadline` (a daemon that
    * does not answer cannot hold the build). Returns how many may be left. Safe to call more than once.
    */
-  async removeAll(withinMs = removalTimeoutMs): Promise<number> {
+  async removeAll(deadline: AbortSignal = AbortSignal.timeout(removalTimeoutMs)): Promise<number> {
     this.closed = true;
-    const deadline = AbortSignal.timeout(withinMs);
     await untilAborted(Promise.allSettled([...this.removing]), deadline).catch(() => undefined);
     await Promise.allSettled([...this.live.values()].map((container) => container.remove(deadline)));
     return this.live.size;
@@ -104,8 +112,9 @@ export class ContainerRegistry {
 }
 
 /** The daemon refused to start a container (its command never ran). */
-export class ContainerStartError extends Error {
+export class ContainerStartError extends MsbuildError {
   override readonly name = 'ContainerStartError';
+  override readonly code = 'MSBUILD_CONTAINER_START';
 }
 
 /**
@@ -149,9 +158,14 @@ export class BuildContainer {
     return this.container.id;
   }
 
-  static async create(docker: Docker, options: Docker.ContainerCreateOptions, registry: ContainerRegistry): Promise<BuildContainer> {
+  static async create(
+    docker: Docker,
+    options: Docker.ContainerCreateOptions,
+    registry: ContainerRegistry,
+  ): Promise<BuildContainer> {
     const container = await docker.createContainer(options);
-    const ownNetwork = !(options.HostConfig?.NetworkMode ?? '').startsWith('container:') && options.NetworkDisabled !== true;
+    const ownNetwork =
+      !(options.HostConfig?.NetworkMode ?? '').startsWith('container:') && options.NetworkDisabled !== true;
     const owned = new BuildContainer(docker, container, registry, ownNetwork);
     registry.track(owned);
     return owned;
@@ -160,7 +174,9 @@ export class BuildContainer {
   /** Stat of `path` (symlinks in parent directories followed), or undefined when it does not exist. */
   async stat(path: string, signal?: AbortSignal): Promise<PathStat | undefined> {
     try {
-      const response = (await this.container.infoArchive({ path, abortSignal: signal })) as Readable & { headers: Record<string, string> };
+      const response = (await this.container.infoArchive({ path, abortSignal: signal })) as Readable & {
+        headers: Record<string, string>;
+      };
       response.resume();
       const header = response.headers['x-docker-container-path-stat'];
       return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
@@ -226,11 +242,13 @@ export class BuildContainer {
     try {
       throwIfAborted(signal);
       this.started = true;
-      await withTimeout(untilAborted(this.container.start(), signal), startTimeoutMs, startTimedOut).catch((error: unknown) => {
-        throwIfAborted(signal);
-        if (error instanceof ContainerStartError) throw error;
-        throw new ContainerStartError(daemonMessage(error), { cause: error });
-      });
+      await withTimeout(untilAborted(this.container.start(), signal), startTimeoutMs, startTimedOut).catch(
+        (error: unknown) => {
+          throwIfAborted(signal);
+          if (error instanceof ContainerStartError) throw error;
+          throw new ContainerStartError(daemonMessage(error), { cause: error });
+        },
+      );
       // If the daemon dies, `wait` may never answer; the output stream ends either way, and then
       // the daemon is asked directly (which fails at once when it is gone). A cancelled step stops
       // waiting at once: the kill is on its way, and the build's cleanup removes the container.
@@ -274,7 +292,9 @@ export class BuildContainer {
   async commit(signal?: AbortSignal): Promise<string> {
     throwIfAborted(signal);
     try {
-      const result = (await untilAborted(this.container.commit({ pause: false, abortSignal: signal }), signal)) as { Id: string };
+      const result = (await untilAborted(this.container.commit({ pause: false, abortSignal: signal }), signal)) as {
+        Id: string;
+      };
       return result.Id;
     } catch (error) {
       throwIfAborted(signal);

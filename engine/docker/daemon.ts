@@ -1,16 +1,24 @@
 // The connection to the Docker daemon: DOCKER_HOST as dockerode reads it, a bounded ping, the error
 // a user sees when no daemon answers, and the one for a daemon lost in the middle of a build.
-import './lazy-dependencies.js';
 import Docker from 'dockerode';
+import { MsbuildError } from '../errors.js';
+import { withTimeout } from '../util/timeout.js';
+import './lazy-dependencies.js';
+
+/** The Engine API client msbuild talks to a daemon with (dockerode). */
+export type DockerClient = Docker;
 
 /** No daemon, or a daemon that refuses or times out. */
-export class DaemonError extends Error {
+export class DaemonError extends MsbuildError {
   override readonly name = 'DaemonError';
+  override readonly code = 'MSBUILD_DAEMON';
 }
 
 /** Where msbuild looks for the daemon, as a user would write it. */
 export function dockerHost(): string {
-  return process.env.DOCKER_HOST && process.env.DOCKER_HOST !== '' ? process.env.DOCKER_HOST : 'unix:///var/run/docker.sock';
+  return process.env.DOCKER_HOST && process.env.DOCKER_HOST !== ''
+    ? process.env.DOCKER_HOST
+    : 'unix:///var/run/docker.sock';
 }
 
 export function connectDocker(): Docker {
@@ -21,15 +29,6 @@ export function connectDocker(): Docker {
   }
 }
 
-/** Rejects with `onTimeout()` when `promise` takes longer than `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Checks that a daemon answers within `ms`; the error names DOCKER_HOST and how to start one. A ping:
  * `/version` takes the daemon ~10 ms (it asks containerd and runc theirs), see daemonArchitecture.
@@ -38,14 +37,21 @@ export async function checkDaemon(docker: Docker, ms = 10_000): Promise<void> {
   const failure = (why: string) =>
     new DaemonError(
       `no Docker daemon answers at DOCKER_HOST=${dockerHost()}: ${why}. ` +
-        'Start one (e.g. `bash scripts/ensure-docker.sh`) or point DOCKER_HOST at a running daemon.',
+        'Start dockerd (or Docker Desktop), or point DOCKER_HOST or DOCKER_CONTEXT at a running daemon.',
     );
   try {
     await withTimeout(docker.ping(), ms, () => failure(`no answer within ${ms / 1000}s`));
   } catch (error) {
     if (error instanceof DaemonError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'the socket does not exist' : code === 'ECONNREFUSED' ? 'connection refused' : code === 'EACCES' ? 'permission denied on the socket' : (error as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'the socket does not exist'
+        : code === 'ECONNREFUSED'
+          ? 'connection refused'
+          : code === 'EACCES'
+            ? 'permission denied on the socket'
+            : (error as Error).message;
     throw failure(why);
   }
 }
@@ -53,6 +59,16 @@ export async function checkDaemon(docker: Docker, ms = 10_000): Promise<void> {
 /** The daemon's CPU architecture (`amd64`, `arm64`, ...), from `/version`. */
 export async function daemonArchitecture(docker: Docker): Promise<string> {
   return (await docker.version()).Arch;
+}
+
+/**
+ * What tells this daemon from any other (`/info`), for the cache's scopes: its ID, and its data root.
+ * Engine 20.10's ID is the kid of /etc/docker/key.json, so two daemons on one host share it; their data
+ * roots differ. `ID@root`.
+ */
+export async function daemonId(docker: Docker): Promise<string> {
+  const info = (await docker.info()) as { ID?: string; DockerRootDir?: string };
+  return `${info.ID ?? ''}@${info.DockerRootDir ?? ''}`;
 }
 
 /** Answers `/_ping` within `ms`, or rejects (the request is dropped then). */
@@ -93,7 +109,7 @@ export function connectionFailure(error: unknown): string | undefined {
 export function connectionLostMessage(why: string): string {
   return (
     `lost the connection to the Docker daemon at DOCKER_HOST=${dockerHost()}: ${why}. ` +
-    'Is it still running? Restart it (e.g. `bash scripts/ensure-docker.sh`) or point DOCKER_HOST at a running daemon.'
+    'Is it still running? Restart it, or point DOCKER_HOST or DOCKER_CONTEXT at a running daemon.'
   );
 }
 
@@ -112,9 +128,4 @@ export function statusCodeOf(error: unknown): number | undefined {
 }
 
 /** The daemon's message in a dockerode error, without dockerode's `(HTTP code 500) server error -` prefix. */
-export function daemonMessage(error: unknown): string {
-  const json = (error as { json?: { message?: unknown } } | null)?.json;
-  if (json && typeof json.message === 'string') return json.message;
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
-}
+export { describeError as daemonMessage } from '../errors.js';

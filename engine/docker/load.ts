@@ -2,41 +2,23 @@
 // the daemon lacks (it reuses layers it has by chain ID), and a parent link so steps stay hidden.
 // The request and the writer feeding it end together: on an abort, a failed request or a dropped
 // connection, neither waits for the other.
+import type Docker from 'dockerode';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import type Docker from 'dockerode';
 import tarStream from 'tar-stream';
-import { onAbort, throwIfAborted, untilAborted } from '../abort.js';
 import { configBytes, imageIdOf, type ImageConfig } from '../image/config.js';
+import { normalizedTag } from '../image/reference.js';
+import { onAbort, throwIfAborted, untilAborted } from '../util/abort.js';
+import { hex } from '../util/digest.js';
+import type { LoadRequest } from '../worker/image-store.js';
 import { DaemonError, daemonMessage } from './daemon.js';
-import { normalizedTag } from './images.js';
-
-export interface NewLayer {
-  diffId: string;
-  /** Uncompressed layer tar on disk. */
-  path: string;
-}
-
-export interface LoadRequest {
-  config: ImageConfig;
-  /** Layers of `config` the daemon does not have yet (others are referenced by chain ID). */
-  newLayers?: NewLayer[];
-  /**
-   * The configs of the steps before, oldest first: loaded alongside (no layers needed) and linked as
-   * parents where Docker allows it, so intermediate images stay hidden like the legacy builder's.
-   */
-  ancestors?: ImageConfig[];
-  tags?: string[];
-}
 
 /** Docker accepts a parent link only to an image with exactly one history entry less, the rest equal. */
 export function isValidParent(parent: ImageConfig, child: ImageConfig): boolean {
   if (child.history.length - parent.history.length !== 1) return false;
   return parent.history.every((entry, i) => JSON.stringify(entry) === JSON.stringify(child.history[i]));
 }
-
-const hex = (digest: string) => digest.replace(/^sha256:/, '');
 
 /**
  * Loads the image and returns its ID (sha256 of the config bytes, as the daemon computes it).
@@ -64,7 +46,12 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
   const manifest: Array<Record<string, unknown>> = [];
   const writeEntries = async () => {
     const add = (name: string, data: Buffer) =>
-      untilAborted(new Promise<void>((resolve, reject) => pack.entry({ name, mtime: new Date(0) }, data, (error) => (error ? reject(error) : resolve()))), stop);
+      untilAborted(
+        new Promise<void>((resolve, reject) =>
+          pack.entry({ name, mtime: new Date(0) }, data, (error) => (error ? reject(error) : resolve())),
+        ),
+        stop,
+      );
     const ancestors = request.ancestors ?? [];
     const linkTo = (previous: ImageConfig | undefined, config: ImageConfig) =>
       previous && isValidParent(previous, config) ? { Parent: imageIdOf(previous) } : {};
@@ -88,7 +75,9 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
       reading = file;
       await untilAborted(
         new Promise<void>((resolve, reject) => {
-          const entry = pack.entry({ name: layerPath(layer.diffId), size, mtime: new Date(0) }, (error) => (error ? reject(error) : resolve()));
+          const entry = pack.entry({ name: layerPath(layer.diffId), size, mtime: new Date(0) }, (error) =>
+            error ? reject(error) : resolve(),
+          );
           file.on('error', reject).pipe(entry);
         }),
         stop,
@@ -132,4 +121,3 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
   if (failure) throw new DaemonError(`docker load failed: ${failure[1]}`);
   return id;
 }
-

@@ -4,12 +4,12 @@
 // keeps a pool of namespaces for the same reason. A holder serves one RUN at a time, so parallel
 // steps never share a loopback interface; when none is idle the RUN gets its own namespace as
 // before, and a holder is started in the background for the steps after it.
-import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { join } from 'node:path';
 import { emptyImageConfig, historyComment, imageIdOf, type ImageConfig } from '../image/config.js';
 import { writeLayer } from '../image/layer.js';
-import { createTempDir, removeTempDir } from '../temp-dirs.js';
-import { untilAborted } from '../abort.js';
+import { untilAborted } from '../util/abort.js';
+import { createTempDir, removeTempDir } from '../util/temp-dirs.js';
 import { BuildContainer, buildLabels, type ContainerRegistry } from './container.js';
 import { inspectImage } from './images.js';
 import { loadImage } from './load.js';
@@ -63,7 +63,18 @@ async function ensureHolderImage(docker: Docker, architecture: string): Promise<
   const dir = await createTempDir('netns');
   try {
     const layer = await writeLayer(
-      [{ path: '/pause', type: 'file', mode: 0o755, uid: 0, gid: 0, mtime: new Date(0), size: program.length, body: program }],
+      [
+        {
+          path: '/pause',
+          type: 'file',
+          mode: 0o755,
+          uid: 0,
+          gid: 0,
+          mtime: new Date(0),
+          size: program.length,
+          body: program,
+        },
+      ],
       join(dir, 'layer.tar'),
     );
     const base = emptyImageConfig({ os: 'linux', architecture });
@@ -71,16 +82,25 @@ async function ensureHolderImage(docker: Docker, architecture: string): Promise<
       ...base,
       created: new Date(0).toISOString(),
       config: { ...base.config, Entrypoint: ['/pause'] },
-      history: [{ created: new Date(0).toISOString(), created_by: 'msbuild network namespace holder', comment: historyComment }],
+      history: [
+        { created: new Date(0).toISOString(), created_by: 'msbuild network namespace holder', comment: historyComment },
+      ],
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
     };
     const id = imageIdOf(config);
     if (await inspectImage(docker, id)) return id;
-    return await loadImage(docker, { config, newLayers: [{ diffId: layer.diffId, path: layer.path }], tags: [sandboxImageTag] });
+    return await loadImage(docker, {
+      config,
+      newLayers: [{ diffId: layer.diffId, path: layer.path }],
+      tags: [sandboxImageTag],
+    });
   } finally {
     await removeTempDir(dir);
   }
 }
+
+/** Holders started at once for RUNs waiting for a namespace. */
+const maxConcurrentStarts = 4;
 
 /** The network modes whose namespaces are worth keeping (`host` has none to create). */
 export type SandboxMode = 'none' | 'bridge';
@@ -88,6 +108,8 @@ export type SandboxMode = 'none' | 'bridge';
 export interface SandboxLease {
   /** `NetworkMode` for the RUN container. */
   networkMode: string;
+  /** The holder container (whose namespace the OCI worker joins by its process). */
+  containerId: string;
   /** Gives the namespace back; `broken` when the RUN could not join it (the holder is dropped). */
   release(broken?: boolean): void;
 }
@@ -97,7 +119,12 @@ export class NetworkSandboxes {
   private image: Promise<string> | undefined;
   private readonly idle = new Map<SandboxMode, BuildContainer[]>();
   private readonly starts = new Set<Promise<void>>();
+  /** Holders starting, by mode: a RUN waiting for one mode is not served by a start of the other. */
+  private readonly starting = new Map<SandboxMode, number>();
   private disabled = false;
+  /** RUNs waiting for a namespace (acquireWaiting), served in order as holders become idle. */
+  private readonly waiters: Array<{ mode: SandboxMode; serve(holder: BuildContainer | Error): void }> = [];
+  private failure: Error | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -121,30 +148,77 @@ export class NetworkSandboxes {
       if (this.starts.size === 0) this.startHolder(mode);
       return undefined;
     }
+    return this.leaseOf(mode, holder);
+  }
+
+  /**
+   * A namespace for one RUN, waiting until one is idle: a holder is started for each waiting RUN
+   * (a few at a time), so parallel RUNs never share a loopback interface. For a worker that cannot
+   * make a network of its own (the OCI worker joins holders' namespaces); rejects when holders
+   * cannot start.
+   */
+  acquireWaiting(mode: SandboxMode, signal: AbortSignal): Promise<SandboxLease> {
+    const idle = this.disabled ? undefined : this.idle.get(mode)?.pop();
+    if (idle) return Promise.resolve(this.leaseOf(mode, idle));
+    if (this.disabled)
+      return Promise.reject(
+        this.failure ?? new Error('internal: network namespaces were asked for after the last RUN'),
+      );
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        mode,
+        serve: (holder: BuildContainer | Error) => {
+          signal.removeEventListener('abort', abort);
+          if (holder instanceof Error) reject(holder);
+          else resolve(this.leaseOf(mode, holder));
+        },
+      };
+      const abort = () => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      this.waiters.push(waiter);
+      const waiting = this.waiters.filter((w) => w.mode === mode).length;
+      if ((this.starting.get(mode) ?? 0) < Math.min(waiting, maxConcurrentStarts)) this.startHolder(mode);
+    });
+  }
+
+  private leaseOf(mode: SandboxMode, holder: BuildContainer): SandboxLease {
     let released = false;
     return {
       networkMode: `container:${holder.id}`,
+      containerId: holder.id,
       release: (broken = false) => {
         if (released) return;
         released = true;
         if (broken || this.disabled) holder.release();
-        else this.idleList(mode).push(holder);
+        else this.makeIdle(mode, holder);
       },
     };
   }
 
+  /** A holder free again: to the first RUN waiting for its mode, else to the idle list. */
+  private makeIdle(mode: SandboxMode, holder: BuildContainer): void {
+    const at = this.waiters.findIndex((waiter) => waiter.mode === mode);
+    if (at >= 0) this.waiters.splice(at, 1)[0].serve(holder);
+    else this.idleList(mode).push(holder);
+  }
+
   /**
-   * Retires, and waits at most `withinMs` for holders still starting (they are removed as they come
+   * Retires, and waits until `deadline` for holders still starting (they are removed as they come
    * up; one the daemon never answers for is a leftover the next build removes).
    */
-  async close(withinMs = 10_000): Promise<void> {
+  async close(deadline: AbortSignal = AbortSignal.timeout(10_000)): Promise<void> {
     this.retire();
-    await untilAborted(Promise.allSettled([...this.starts]), AbortSignal.timeout(withinMs)).catch(() => undefined);
+    await untilAborted(Promise.allSettled([...this.starts]), deadline).catch(() => undefined);
   }
 
   /** No RUN is left: idle holders are removed now (in the background) and no new one starts. */
   retire(): void {
     this.disabled = true;
+    for (const waiter of this.waiters.splice(0))
+      waiter.serve(this.failure ?? new Error('internal: network namespaces were retired while a RUN waited'));
     for (const holders of this.idle.values()) for (const holder of holders.splice(0)) holder.release();
   }
 
@@ -156,6 +230,7 @@ export class NetworkSandboxes {
 
   private startHolder(mode: SandboxMode): void {
     if (this.disabled) return;
+    this.starting.set(mode, (this.starting.get(mode) ?? 0) + 1);
     const started = (async () => {
       this.image ??= this.architecture().then((architecture) => ensureHolderImage(this.docker, architecture));
       const image = await this.image;
@@ -177,14 +252,18 @@ export class NetworkSandboxes {
       }
       // Retired while it started: not needed any more.
       if (this.disabled) holder.release();
-      else this.idleList(mode).push(holder);
+      else this.makeIdle(mode, holder);
     })();
     const settled = started
-      .catch(() => {
+      .catch((error: unknown) => {
         // A daemon that cannot run the holder (another architecture, a policy): RUNs make their own.
-        this.disabled = true;
+        this.failure = new Error(`cannot start a network namespace holder: ${(error as Error).message}`);
+        this.retire();
       })
-      .finally(() => this.starts.delete(settled));
+      .finally(() => {
+        this.starts.delete(settled);
+        this.starting.set(mode, (this.starting.get(mode) ?? 1) - 1);
+      });
     this.starts.add(settled);
   }
 }

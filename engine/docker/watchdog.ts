@@ -68,3 +68,34 @@ export class DaemonWatchdog {
     }
   }
 }
+
+/**
+ * A deadline for cleanup after an interrupt: `budgetMs`, then longer only while the daemon keeps
+ * answering pings (a busy daemon removes containers one at a time, ~1–2 s each under load, moby/moby#46661),
+ * and never past `maxMs`. A frozen daemon ends the wait at `budgetMs` plus one ping; a slow one is waited for.
+ */
+export function patientDeadline(
+  docker: Docker,
+  { budgetMs, maxMs, pingMs = 1000 }: { budgetMs: number; maxMs: number; pingMs?: number },
+): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const expire = () => controller.abort(new Error(`no answer within ${Math.round((Date.now() - started) / 1000)}s`));
+  const check = async (): Promise<void> => {
+    if (controller.signal.aborted) return;
+    if (Date.now() - started >= maxMs) return expire();
+    const answered = await pingDaemon(docker, pingMs).then(
+      () => true,
+      () => false,
+    );
+    if (!answered) return expire();
+    schedule(pingMs);
+  };
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => void check(), ms);
+    timer.unref();
+  };
+  schedule(Math.min(budgetMs, maxMs));
+  return { signal: controller.signal, dispose: () => clearTimeout(timer) };
+}

@@ -1,6 +1,8 @@
 // Parser directives (`# syntax=`, `# escape=`, `# check=`), read as BuildKit's DirectiveParser does:
 // only in the comment lines at the very top, names case-insensitive, each at most once.
-import { leadingGoSpace, type EscapeToken } from './line-parsers.js';
+import { PositionedError } from '../errors.js';
+import { leadingGoSpace } from '../go/strings.js';
+import type { EscapeToken } from './line-parsers.js';
 
 export const knownDirectives: ReadonlySet<string> = new Set(['syntax', 'escape', 'check']);
 
@@ -16,13 +18,10 @@ export interface DirectiveLine {
 }
 
 /** A directive BuildKit refuses; `offset` is where in the scanned line the problem is. */
-export class DirectiveError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
+/** At an offset into the logical line (the parser maps it to a position). */
+export class DirectiveError extends PositionedError<number> {
+  override readonly name = 'DirectiveError';
+  override readonly code = 'MSBUILD_DIRECTIVE';
 }
 
 /**
@@ -62,4 +61,3 @@ export function escapeTokenOf(value: string): EscapeToken {
   if (value === '\\' || value === '`') return value;
   throw new DirectiveError(`invalid escape token '${value}' does not match \` or \\`, 0);
 }
-

@@ -1,8 +1,8 @@
 // The parse tree in BuildKit's format (parser.Node.Dump): one `(...)` per instruction, flags as a Go
 // %q list, arguments Go-quoted, ONBUILD's trigger nested; heredoc bodies are not part of it.
+import { goQuote, goQuoteList } from '../go/quote.js';
+import { goToLower, goTrimSpace } from '../go/strings.js';
 import type { DockerfileAst, InstructionNode } from './ast.js';
-import { goQuote, goQuoteList } from './go-quote.js';
-import { goToLower, goTrimSpace } from './line-parsers.js';
 
 /** One instruction as Node.Dump prints it, without the parentheses the root puts around it. */
 export function dumpNode(node: InstructionNode): string {

@@ -1,8 +1,9 @@
 // Heredocs (`<<EOF`, `<<-EOF`, `<<"EOF"`, `3<<EOF`) in RUN, COPY and ADD: which words of a logical line
 // open one (BuildKit's heredocsFromLine and ParseHeredoc), and reading their bodies from the lines below.
+import { PositionedError } from '../errors.js';
 import { ExpansionError, ExpansionLimitError } from '../expand/errors.js';
 import { expandWords } from '../expand/lex.js';
-import { isGoSpaceCode } from './line-parsers.js';
+import { isGoSpaceCode } from '../go/strings.js';
 
 export interface HeredocMarker {
   /** Delimiter word with quotes and escapes processed. */
@@ -21,13 +22,10 @@ export interface LocatedHeredocMarker extends HeredocMarker {
 }
 
 /** A heredoc BuildKit refuses; `offset` is where in the logical line it starts. */
-export class HeredocError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
+/** At an offset into the logical line (the parser maps it to a position). */
+export class HeredocError extends PositionedError<number> {
+  override readonly name = 'HeredocError';
+  override readonly code = 'MSBUILD_HEREDOC';
 }
 
 /** BuildKit's reHeredoc; Go's `\d` is ASCII and its `\s` is `[\t\n\f\r ]`. */
@@ -57,7 +55,8 @@ export function parseHeredocWord(word: string): HeredocMarker | undefined {
   const words = expandWords(rest, noVariables, { ...lexerOptions, rawQuotes: false });
   if (words.length !== 1) return undefined;
   const rawWords = expandWords(rest, noVariables, { ...lexerOptions, rawQuotes: true });
-  if (rawWords.length !== words.length) throw new ExpansionError(`internal lexing of heredoc produced inconsistent results: ${rest}`);
+  if (rawWords.length !== words.length)
+    throw new ExpansionError(`internal lexing of heredoc produced inconsistent results: ${rest}`);
   const fd = digits === '' ? 0n : BigInt(digits);
   return {
     name: words[0],
@@ -107,7 +106,8 @@ export function heredocsOfLine(line: string): LocatedHeredocMarker[] {
     try {
       marker = parseHeredocWord(word);
     } catch (error) {
-      if (error instanceof ExpansionError && !(error instanceof ExpansionLimitError)) throw new HeredocError(error.message, offset);
+      if (error instanceof ExpansionError && !(error instanceof ExpansionLimitError))
+        throw new HeredocError(error.message, offset);
       throw tooDeep(error, offset);
     }
     if (marker) markers.push({ ...marker, offset });
@@ -121,7 +121,10 @@ export function heredocsOfLine(line: string): LocatedHeredocMarker[] {
  */
 function tooDeep(error: unknown, offset: number): unknown {
   if (!(error instanceof ExpansionLimitError)) return error;
-  return new HeredocError('cannot look for heredocs in this line: its ${...} expressions are nested too deeply', offset);
+  return new HeredocError(
+    'cannot look for heredocs in this line: its ${...} expressions are nested too deeply',
+    offset,
+  );
 }
 
 /** A physical line of the file, with its line ending. */
@@ -147,7 +150,10 @@ export function trimLineEnding(text: string): string {
  * alone on its line; for `<<-` after leading tabs). `lastLine` is the terminator, or the last line
  * read when the file ended first.
  */
-export function readHeredocBody(marker: HeredocMarker, lines: LineSource): { content: string; terminated: boolean; lastLine?: SourceLine } {
+export function readHeredocBody(
+  marker: HeredocMarker,
+  lines: LineSource,
+): { content: string; terminated: boolean; lastLine?: SourceLine } {
   let content = '';
   let lastLine: SourceLine | undefined;
   for (let line = lines.next(); line !== undefined; line = lines.next()) {

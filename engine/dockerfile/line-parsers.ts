@@ -1,6 +1,9 @@
 // How one logical Dockerfile line becomes BuildKit's node: the keyword, the `--flags`, and the
 // argument chain each instruction's line parser builds (line_parsers.go, split_command.go).
-import { goQuote, isStrayByte, newerThanGo } from './go-quote.js';
+import { PositionedError } from '../errors.js';
+import { goQuote } from '../go/quote.js';
+import { goString, goToLower, goTrimSpace, isGoSpaceCode, utf8Text } from '../go/strings.js';
+import { parseJsonForm } from './json-form.js';
 
 export type EscapeToken = '\\' | '`';
 
@@ -29,50 +32,10 @@ export interface FlagText {
 }
 
 /** A line that no instruction parser accepts; `offset` is where in the logical line the problem is. */
-export class LineParseError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
-}
-
-/** Go's unicode.IsSpace for one UTF-16 code unit (every Go space is in the BMP). */
-export function isGoSpaceCode(code: number): boolean {
-  if (code <= 0xff) return code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x85 || code === 0xa0;
-  return code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000;
-}
-
-/** How many code units of Go space `text` starts with (strings.TrimLeftFunc(text, unicode.IsSpace)). */
-export function leadingGoSpace(text: string): number {
-  let index = 0;
-  while (index < text.length && isGoSpaceCode(text.charCodeAt(index))) index++;
-  return index;
-}
-
-/** Go's strings.TrimSpace, with how much it took off the front. */
-export function goTrimSpace(text: string): { text: string; lead: number } {
-  const lead = leadingGoSpace(text);
-  let end = text.length;
-  while (end > lead && isGoSpaceCode(text.charCodeAt(end - 1))) end--;
-  return { text: text.slice(lead, end), lead };
-}
-
-/**
- * Go's strings.ToLower: simple case mapping per code point (JS's full mapping turns `İ` into two
- * characters), none for characters newer than Go's Unicode, and a stray byte decodes as U+FFFD.
- */
-export function goToLower(text: string): string {
-  if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase();
-  let out = '';
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    if (isStrayByte(code)) out += '\ufffd';
-    else if (code === 0x130) out += 'i';
-    else out += newerThanGo(code) ? char : char.toLowerCase();
-  }
-  return out;
+/** At an offset into the logical line (the parser maps it to a position). */
+export class LineParseError extends PositionedError<number> {
+  override readonly name = 'LineParseError';
+  override readonly code = 'MSBUILD_LINE_PARSE';
 }
 
 /** What Go's rune loops (utf8.DecodeRuneInString) see: a stray byte is U+FFFD. */
@@ -88,56 +51,22 @@ function isSpaceByte(byte: number): boolean {
   return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d) || byte === 0x85 || byte === 0xa0;
 }
 
-/** A text's UTF-8 bytes, and the UTF-16 offset of the character each byte belongs to. */
-interface Utf8Text {
-  bytes: Buffer;
-  utf16At(byteOffset: number): number;
-}
-
-function utf8Text(text: string): Utf8Text {
-  // A stray byte (see isStrayByte) is that one byte again, as in the Go string it came from.
-  const bytes = /[\udc80-\udcff]/u.test(text)
-    ? Buffer.concat(text.split(/([\udc80-\udcff])/u).map((part, index) => (index % 2 === 1 ? Buffer.of(part.charCodeAt(0) - 0xdc00) : Buffer.from(part, 'utf8'))))
-    : Buffer.from(text, 'utf8');
-  if (bytes.length === text.length) return { bytes, utf16At: (byteOffset) => byteOffset };
-  const offsets = new Int32Array(bytes.length + 1);
-  let byteOffset = 0;
-  for (let index = 0; index < text.length; ) {
-    const code = text.codePointAt(index) ?? 0;
-    const size = code < 0x80 || isStrayByte(code) ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-    offsets.fill(index, byteOffset, byteOffset + size);
-    byteOffset += size;
-    index += code > 0xffff ? 2 : 1;
-  }
-  offsets[bytes.length] = text.length;
-  return { bytes, utf16At: (byteOffset) => offsets[byteOffset] };
-}
-
-/**
- * Go's string(bytes[start:end]) where the cut may fall inside a character (BuildKit's byte loops
- * take 0x85 and 0xA0 for spaces, its scanner cuts a long line at 64 KiB): the bytes of a cut
- * character stay as stray bytes (see isStrayByte).
- */
-export function goString(bytes: Buffer, start: number, end: number): string {
-  let first = start;
-  while (first < end && (bytes[first] & 0xc0) === 0x80) first++;
-  let lead = end - 1;
-  while (lead > first && lead > end - 4 && (bytes[lead] & 0xc0) === 0x80) lead--;
-  const size = bytes[lead] >= 0xf0 ? 4 : bytes[lead] >= 0xe0 ? 3 : 2;
-  const last = lead >= first && bytes[lead] >= 0xc0 && end - lead < size ? lead : end;
-  const stray = (from: number, to: number) => String.fromCharCode(...Array.from(bytes.subarray(from, to), (byte) => 0xdc00 + byte));
-  return stray(start, first) + bytes.toString('utf8', first, last) + stray(last, end);
-}
-
 /**
  * BuildKit's extractBuilderFlags: leading `--words` of `rest`. It walks bytes and writes each byte
  * as a rune, so non-ASCII flag text comes out as Latin-1 characters (`é` becomes `Ã©`), as in BuildKit.
  */
-function extractBuilderFlags(rest: string, escapeToken: EscapeToken): { remaining: string; remainingOffset: number; flags: FlagText[] } {
+function extractBuilderFlags(
+  rest: string,
+  escapeToken: EscapeToken,
+): { remaining: string; remainingOffset: number; flags: FlagText[] } {
   const { bytes, utf16At } = utf8Text(rest);
   const escape = escapeToken.charCodeAt(0);
   const flags: FlagText[] = [];
-  const remainingAt = (byteOffset: number) => ({ remaining: goString(bytes, byteOffset, bytes.length), remainingOffset: utf16At(byteOffset), flags });
+  const remainingAt = (byteOffset: number) => ({
+    remaining: goString(bytes, byteOffset, bytes.length),
+    remainingOffset: utf16At(byteOffset),
+    flags,
+  });
   const inSpaces = 0;
   const inWord = 1;
   const inQuote = 2;
@@ -207,9 +136,13 @@ export function splitCommand(
 ): { keyword: string; keywordOffset: number; flags: FlagText[]; args: string; argsOffset: number } {
   const { text: trimmed, lead } = goTrimSpace(line);
   const separator = whitespaceRun.exec(trimmed);
-  if (!separator) return { keyword: trimmed, keywordOffset: lead, flags: [], args: '', argsOffset: lead + trimmed.length };
+  if (!separator)
+    return { keyword: trimmed, keywordOffset: lead, flags: [], args: '', argsOffset: lead + trimmed.length };
   const restOffset = lead + separator.index + separator[0].length;
-  const { remaining, remainingOffset, flags } = extractBuilderFlags(trimmed.slice(separator.index + separator[0].length), escapeToken);
+  const { remaining, remainingOffset, flags } = extractBuilderFlags(
+    trimmed.slice(separator.index + separator[0].length),
+    escapeToken,
+  );
   const args = goTrimSpace(remaining);
   return {
     keyword: trimmed.slice(0, separator.index),
@@ -312,7 +245,10 @@ function parseNameVal(rest: string, restOffset: number, instruction: string, esc
   words.forEach((word, index) => {
     const equals = word.indexOf('=');
     if (equals < 0) {
-      throw new LineParseError(`Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`, restOffset + offsets[index]);
+      throw new LineParseError(
+        `Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`,
+        restOffset + offsets[index],
+      );
     }
     chain.push(word.slice(0, equals), word.slice(equals + 1), '=');
   });
@@ -324,27 +260,6 @@ function parseStringsWhitespaceDelimited(rest: string): string[] {
 }
 
 const notStringArrayMessage = 'when using JSON array syntax, arrays must be comprised of strings only';
-
-type JsonForm =
-  | { kind: 'strings'; values: string[] }
-  /** A JSON array with something other than a string: BuildKit's errDockerfileNotStringArray. */
-  | { kind: 'not-strings'; offset: number }
-  /** Not JSON, or JSON Go refuses: the instruction falls back to its other form. */
-  | { kind: 'not-json' };
-
-/** BuildKit's parseJSON: a JSON array of strings, as Go's encoding/json decodes it into []any. */
-function parseJsonForm(rest: string): JsonForm {
-  const lead = leadingGoSpace(rest);
-  if (rest.charCodeAt(lead) !== 0x5b) return { kind: 'not-json' };
-  const elements = scanGoJsonArray(rest, lead);
-  if (elements === undefined) return { kind: 'not-json' };
-  const values: string[] = [];
-  for (const element of elements) {
-    if (element.text === undefined) return { kind: 'not-strings', offset: element.offset };
-    values.push(element.text);
-  }
-  return { kind: 'strings', values };
-}
 
 /** RUN, CMD, ENTRYPOINT, SHELL: JSON array, else the whole text as one argument. */
 function parseMaybeJson(rest: string, restOffset: number): { args: string[]; json: boolean } {
@@ -375,7 +290,11 @@ function parseHealthConfig(rest: string, restOffset: number): { args: string[]; 
   return { args: [goString(bytes, 0, separator), ...command.args], json: command.json };
 }
 
-type LineParser = (rest: string, restOffset: number, escapeToken: EscapeToken) => { args: string[]; json: boolean; child?: CommandLine };
+type LineParser = (
+  rest: string,
+  restOffset: number,
+  escapeToken: EscapeToken,
+) => { args: string[]; json: boolean; child?: CommandLine };
 
 const shellOrJson: LineParser = (rest, offset) => parseMaybeJson(rest, offset);
 const listOrJson: LineParser = (rest, offset) => parseMaybeJsonToList(rest, offset);
@@ -412,9 +331,14 @@ const maxOnbuildNesting = 64;
 let onbuildNesting = 0;
 
 /** ONBUILD: the rest is an instruction line of its own (any instruction: the next layer rejects ONBUILD/FROM/MAINTAINER). */
-function parseSubCommand(rest: string, restOffset: number, escapeToken: EscapeToken): { args: string[]; json: boolean; child?: CommandLine } {
+function parseSubCommand(
+  rest: string,
+  restOffset: number,
+  escapeToken: EscapeToken,
+): { args: string[]; json: boolean; child?: CommandLine } {
   if (rest === '') return { args: [], json: false };
-  if (onbuildNesting >= maxOnbuildNesting) throw new LineParseError("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", restOffset);
+  if (onbuildNesting >= maxOnbuildNesting)
+    throw new LineParseError("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", restOffset);
   onbuildNesting++;
   try {
     const child = parseCommandLine(rest, escapeToken, restOffset);
@@ -443,182 +367,4 @@ export function parseCommandLine(line: string, escapeToken: EscapeToken, baseOff
     argsOffset,
     original: line,
   };
-}
-
-// --- JSON as Go's encoding/json reads it -------------------------------------------------------
-
-/** Go's scanner refuses deeper nesting ("exceeded max depth"). */
-const maxJsonDepth = 10000;
-
-interface JsonArrayElement {
-  /** The decoded string, or undefined when the element is not a string. */
-  text?: string;
-  /** Offset of the element in the scanned text. */
-  offset: number;
-}
-
-const isJsonSpace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-const isDigitCode = (code: number) => code >= 0x30 && code <= 0x39;
-const isHexCode = (code: number) => isDigitCode(code) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
-
-/** End of the JSON string starting at `start` (a `"`), after its closing quote; -1 when invalid. */
-function scanJsonString(text: string, start: number): number {
-  let index = start + 1;
-  while (index < text.length) {
-    const code = text.charCodeAt(index);
-    if (code === 0x22) return index + 1;
-    if (code < 0x20) return -1;
-    if (code === 0x5c) {
-      const escaped = text.charCodeAt(index + 1);
-      if (escaped === 0x75) {
-        for (let hex = index + 2; hex < index + 6; hex++) if (!isHexCode(text.charCodeAt(hex))) return -1;
-        index += 6;
-        continue;
-      }
-      if (!'"\\/bfnrt'.includes(text[index + 1] ?? 'x')) return -1;
-      index += 2;
-      continue;
-    }
-    index++;
-  }
-  return -1;
-}
-
-/** End of the JSON number starting at `start`; -1 when invalid. */
-function scanJsonNumber(text: string, start: number): number {
-  let index = start;
-  if (text.charCodeAt(index) === 0x2d) index++;
-  if (text.charCodeAt(index) === 0x30) index++;
-  else if (isDigitCode(text.charCodeAt(index))) while (isDigitCode(text.charCodeAt(index))) index++;
-  else return -1;
-  if (text.charCodeAt(index) === 0x2e) {
-    index++;
-    if (!isDigitCode(text.charCodeAt(index))) return -1;
-    while (isDigitCode(text.charCodeAt(index))) index++;
-  }
-  if (text.charCodeAt(index) === 0x65 || text.charCodeAt(index) === 0x45) {
-    index++;
-    if (text.charCodeAt(index) === 0x2b || text.charCodeAt(index) === 0x2d) index++;
-    if (!isDigitCode(text.charCodeAt(index))) return -1;
-    while (isDigitCode(text.charCodeAt(index))) index++;
-  }
-  return index;
-}
-
-/** The body of a valid JSON string literal, unquoted as Go does it (a lone surrogate escape becomes U+FFFD). */
-function decodeJsonString(literal: string): string {
-  if (!literal.includes('\\')) return literal.slice(1, -1);
-  let out = '';
-  let index = 1;
-  const end = literal.length - 1;
-  const hexAt = (at: number) => (literal[at] === '\\' && literal[at + 1] === 'u' ? Number.parseInt(literal.slice(at + 2, at + 6), 16) : -1);
-  while (index < end) {
-    const ch = literal[index];
-    if (ch !== '\\') {
-      out += ch;
-      index++;
-      continue;
-    }
-    const escaped = literal[index + 1];
-    if (escaped !== 'u') {
-      out += ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[escaped] ?? escaped;
-      index += 2;
-      continue;
-    }
-    const unit = hexAt(index);
-    index += 6;
-    if (unit >= 0xd800 && unit <= 0xdfff) {
-      const low = hexAt(index);
-      if (unit < 0xdc00 && low >= 0xdc00 && low <= 0xdfff) {
-        out += String.fromCharCode(unit, low);
-        index += 6;
-      } else {
-        out += '\ufffd';
-      }
-      continue;
-    }
-    out += String.fromCharCode(unit);
-  }
-  return out;
-}
-
-/**
- * Scans `text` from `start` (a `[`) as one JSON document, the way json.Unmarshal into []any does:
- * undefined when Go refuses it (a syntax error, trailing text, nesting deeper than Go allows, or a
- * number too large for float64), else the top-level elements in order.
- */
-function scanGoJsonArray(text: string, start: number): JsonArrayElement[] | undefined {
-  const elements: JsonArrayElement[] = [];
-  const containers: number[] = [];
-  const arrayOpen = 0x5b;
-  const objectOpen = 0x7b;
-  let numberOverflow = false;
-  let index = start;
-  let expecting: 'value' | 'key' | 'after' = 'value';
-  const skipSpace = () => {
-    while (index < text.length && isJsonSpace(text.charCodeAt(index))) index++;
-  };
-  for (;;) {
-    skipSpace();
-    if (expecting === 'after') {
-      if (containers.length === 0) return index === text.length && !numberOverflow ? elements : undefined;
-      const open = containers[containers.length - 1];
-      const code = text.charCodeAt(index);
-      if (code === 0x2c) {
-        index++;
-        expecting = open === objectOpen ? 'key' : 'value';
-      } else if (code === (open === arrayOpen ? 0x5d : 0x7d)) {
-        index++;
-        containers.pop();
-      } else {
-        return undefined;
-      }
-      continue;
-    }
-    if (expecting === 'key') {
-      if (text.charCodeAt(index) !== 0x22) return undefined;
-      index = scanJsonString(text, index);
-      if (index < 0) return undefined;
-      skipSpace();
-      if (text.charCodeAt(index) !== 0x3a) return undefined;
-      index++;
-      expecting = 'value';
-      continue;
-    }
-    const valueStart = index;
-    const topLevel = containers.length === 1;
-    const code = text.charCodeAt(index);
-    if (code === arrayOpen || code === objectOpen) {
-      containers.push(code);
-      if (containers.length > maxJsonDepth) return undefined;
-      if (topLevel) elements.push({ offset: valueStart });
-      index++;
-      skipSpace();
-      if (text.charCodeAt(index) === (code === arrayOpen ? 0x5d : 0x7d)) {
-        index++;
-        containers.pop();
-        expecting = 'after';
-      } else {
-        expecting = code === arrayOpen ? 'value' : 'key';
-      }
-      continue;
-    }
-    if (code === 0x22) {
-      index = scanJsonString(text, valueStart);
-      if (index < 0) return undefined;
-      if (topLevel) elements.push({ text: decodeJsonString(text.slice(valueStart, index)), offset: valueStart });
-    } else if (code === 0x2d || isDigitCode(code)) {
-      index = scanJsonNumber(text, valueStart);
-      if (index < 0) return undefined;
-      // Go decodes numbers into float64 and fails on overflow, which makes the whole text "not JSON".
-      if (!Number.isFinite(Number(text.slice(valueStart, index)))) numberOverflow = true;
-      if (topLevel) elements.push({ offset: valueStart });
-    } else {
-      const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, valueStart));
-      if (literal === undefined) return undefined;
-      index += literal.length;
-      if (topLevel) elements.push({ offset: valueStart });
-    }
-    expecting = 'after';
-  }
 }

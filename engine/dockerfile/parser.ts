@@ -1,12 +1,20 @@
 // The Dockerfile parser: text → parse tree with BuildKit's rules (parser.go): directives at the top,
 // comments, continuation lines (comment and blank lines inside skipped), CRLF, a BOM, BuildKit's
 // 64 KiB line limit, heredoc bodies — and the line and column of every node, flag and error.
+import { goQuote } from '../go/quote.js';
+import { goString, goToLower, goTrimSpace, leadingGoSpace } from '../go/strings.js';
 import type { DockerfileAst, FlagNode, Heredoc, InstructionNode, ParseWarning, Position } from './ast.js';
-import { goQuote } from './go-quote.js';
 import { DirectiveError, DirectiveScanner, escapeTokenOf } from './directives.js';
 import { syntaxErrorAt } from './errors.js';
-import { HeredocError, heredocsOfLine, readHeredocBody, trimLineEnding, type LineSource, type SourceLine } from './heredoc.js';
-import { goString, goToLower, goTrimSpace, leadingGoSpace, LineParseError, parseCommandLine, type CommandLine, type EscapeToken } from './line-parsers.js';
+import {
+  HeredocError,
+  heredocsOfLine,
+  readHeredocBody,
+  trimLineEnding,
+  type LineSource,
+  type SourceLine,
+} from './heredoc.js';
+import { LineParseError, parseCommandLine, type CommandLine, type EscapeToken } from './line-parsers.js';
 
 export interface ParseOptions {
   /** File name used in messages (default `Dockerfile`). */
@@ -114,9 +122,17 @@ function positionIn(segments: readonly Segment[], offset: number): Position {
 }
 
 /** The parse tree of one logical line (and its child, for ONBUILD). */
-function toNode(command: CommandLine, segments: readonly Segment[], comments: string[], end: Position): InstructionNode {
+function toNode(
+  command: CommandLine,
+  segments: readonly Segment[],
+  comments: string[],
+  end: Position,
+): InstructionNode {
   const child = command.child ? toNode(command.child, segments, [], end) : undefined;
-  const flags: FlagNode[] = command.flags.map((flag) => ({ text: flag.text, position: positionIn(segments, flag.offset) }));
+  const flags: FlagNode[] = command.flags.map((flag) => ({
+    text: flag.text,
+    position: positionIn(segments, flag.offset),
+  }));
   return {
     keyword: goToLower(command.keyword),
     keywordText: command.keyword,
@@ -179,12 +195,14 @@ export function parseDockerfile(source: string, options: ParseOptions = {}): Doc
       const directive = directiveScanner.scan(token);
       if (directive) {
         const position = { line: line.number, column: lead + 1 };
-        if (directive.name === 'escape') escapeToken = escapeTokenOfAt(directive.value, line.number, lead + 1 + directive.valueOffset);
+        if (directive.name === 'escape')
+          escapeToken = escapeTokenOfAt(directive.value, line.number, lead + 1 + directive.valueOffset);
         directives.push({ name: directive.name, value: directive.value, position });
       }
       return { token: isComment(token) ? '' : token, directive: directive !== undefined };
     } catch (error) {
-      if (error instanceof DirectiveError) throw syntaxErrorAt(where, { line: line.number, column: lead + 1 + error.offset }, error.message);
+      if (error instanceof DirectiveError)
+        throw syntaxErrorAt(where, { line: line.number, column: lead + 1 + error.position }, error.message);
       throw error;
     }
   };
@@ -231,14 +249,18 @@ export function parseDockerfile(source: string, options: ParseOptions = {}): Doc
       continues = piece.continues;
     }
     if (emptyContinuationLine) {
-      warnings.push({ message: `Empty continuation line found in: ${logical}`, position: { line: lastLine.number, column: 1 } });
+      warnings.push({
+        message: `Empty continuation line found in: ${logical}`,
+        position: { line: lastLine.number, column: 1 },
+      });
     }
 
     let command: CommandLine;
     try {
       command = parseCommandLine(logical, escapeToken);
     } catch (error) {
-      if (error instanceof LineParseError) throw syntaxErrorAt(where, positionIn(segments, error.offset), error.message);
+      if (error instanceof LineParseError)
+        throw syntaxErrorAt(where, positionIn(segments, error.position), error.message);
       throw error;
     }
 
@@ -248,14 +270,19 @@ export function parseDockerfile(source: string, options: ParseOptions = {}): Doc
       try {
         markers = heredocsOfLine(logical);
       } catch (error) {
-        if (error instanceof HeredocError) throw syntaxErrorAt(where, positionIn(segments, error.offset), error.message);
+        if (error instanceof HeredocError)
+          throw syntaxErrorAt(where, positionIn(segments, error.position), error.message);
         throw error;
       }
       for (const marker of markers) {
         const body = readHeredocBody(marker, lines);
         if (!body.terminated) {
           const opened = positionIn(segments, marker.offset);
-          throw syntaxErrorAt(where, opened, `unterminated heredoc: no line ${goQuote(marker.name)} closes it before the end of the file`);
+          throw syntaxErrorAt(
+            where,
+            opened,
+            `unterminated heredoc: no line ${goQuote(marker.name)} closes it before the end of the file`,
+          );
         }
         if (body.lastLine) lastLine = body.lastLine;
         const { name, expand, chomp, fileDescriptor } = marker;
@@ -271,7 +298,9 @@ export function parseDockerfile(source: string, options: ParseOptions = {}): Doc
   }
 
   // BuildKit's order: no instructions first (also when the first line was too long to read).
-  if (instructions.length === 0) throw syntaxErrorAt(where, { line: Math.max(1, lines.linesRead), column: 1 }, 'file with no instructions');
-  if (lines.tooLongLine !== undefined) throw syntaxErrorAt(where, { line: lines.tooLongLine, column: 1 }, lineTooLongMessage);
+  if (instructions.length === 0)
+    throw syntaxErrorAt(where, { line: Math.max(1, lines.linesRead), column: 1 }, 'file with no instructions');
+  if (lines.tooLongLine !== undefined)
+    throw syntaxErrorAt(where, { line: lines.tooLongLine, column: 1 }, lineTooLongMessage);
   return { file, source: text, directives, escapeToken, instructions, warnings };
 }

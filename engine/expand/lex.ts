@@ -1,6 +1,6 @@
 // Variable expansion with the semantics of BuildKit's shell lexer (frontend/dockerfile/shell/lex.go):
 // $V and ${V...} operators, quotes, the escape character, and word splitting (ProcessWords).
-import { goQuote } from '../dockerfile/go-quote.js';
+import { goQuote } from '../go/quote.js';
 import { ExpansionError, ExpansionLimitError } from './errors.js';
 
 export type EscapeToken = '\\' | '`';
@@ -217,7 +217,8 @@ class WordExpander {
     let result = this.options.rawQuotes ? open : '';
     for (;;) {
       const peeked = this.peek();
-      if (peeked === EOF) throw new ExpansionError('unexpected end of statement while looking for matching double-quote');
+      if (peeked === EOF)
+        throw new ExpansionError('unexpected end of statement while looking for matching double-quote');
       if (peeked === '"') {
         const close = this.next();
         return this.options.rawQuotes ? result + close : result;
@@ -271,7 +272,8 @@ class WordExpander {
       const operator = this.next();
       return this.expandOperator(name, operator, `:${shown(operator)}`, true);
     }
-    if (ch === '+' || ch === '-' || ch === '?' || ch === '#' || ch === '%') return this.expandOperator(name, ch, ch, false);
+    if (ch === '+' || ch === '-' || ch === '?' || ch === '#' || ch === '%')
+      return this.expandOperator(name, ch, ch, false);
     if (ch === '/') return this.expandReplacement(name);
     throw new ExpansionError(`unsupported modifier (${shown(ch)}) in substitution`);
   }
@@ -375,7 +377,9 @@ function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean
       const following = chars[i + 1] ?? EOF;
       if (following === '}' || following === '/') continue;
       if (following !== '*' && following !== '?' && following !== '\\') {
-        throw new ExpansionError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${shown(following)}'`);
+        throw new ExpansionError(
+          `invalid pattern (${pattern}) in substitution: invalid escape '\\${shown(following)}'`,
+        );
       }
       out += '\\';
       ch = following;
@@ -398,7 +402,7 @@ function reversePattern(pattern: string): string {
   const chars = [...pattern];
   const out = new Array<string>(chars.length);
   const last = chars.length - 1;
-  for (let i = 0; i <= last; ) {
+  for (let i = 0; i <= last;) {
     if (chars[i] === '\\' && i !== last) {
       out[last - i - 1] = '\\';
       out[last - i] = chars[i + 1];
@@ -500,19 +504,31 @@ function withDefaults(options: LexOptions): Required<LexOptions> {
  */
 export const maxExpandedLength = 1024 * 1024;
 
-function runExpansion(word: string, env: ReadonlyMap<string, string>, options: LexOptions): { expander: WordExpander; processed: ProcessedText } {
+function runExpansion(
+  word: string,
+  env: ReadonlyMap<string, string>,
+  options: LexOptions,
+): { expander: WordExpander; processed: ProcessedText } {
   const expander = new WordExpander(word, env, withDefaults(options));
   let processed: ProcessedText;
   try {
     processed = expander.expand();
   } catch (error) {
-    if (error instanceof ExpansionError) throw new (error instanceof ExpansionLimitError ? ExpansionLimitError : ExpansionError)(`failed to process ${goQuote(word)}: ${error.message}`);
+    if (error instanceof ExpansionError)
+      throw new (error instanceof ExpansionLimitError ? ExpansionLimitError : ExpansionError)(
+        `failed to process ${goQuote(word)}: ${error.message}`,
+      );
     // The lexer recurses into `${...}`; a string past V8's limit is a RangeError too.
-    if (error instanceof RangeError) throw new ExpansionLimitError(`failed to process ${goQuote(word)}: its \${...} expressions are nested too deeply or its value is too long`);
+    if (error instanceof RangeError)
+      throw new ExpansionLimitError(
+        `failed to process ${goQuote(word)}: its \${...} expressions are nested too deeply or its value is too long`,
+      );
     throw error;
   }
   if (processed.text.length > maxExpandedLength) {
-    throw new ExpansionLimitError(`failed to process ${goQuote(word)}: the expanded value would be ${processed.text.length} characters, more than ${maxExpandedLength}`);
+    throw new ExpansionLimitError(
+      `failed to process ${goQuote(word)}: the expanded value would be ${processed.text.length} characters, more than ${maxExpandedLength}`,
+    );
   }
   return { expander, processed };
 }

@@ -1,53 +1,39 @@
 // Build outputs besides the daemon: the image filesystem as a directory or a tar, an OCI image-layout
 // tarball, a `docker save` archive. Every output is first written to a temporary name beside its
-// destination and renamed into place only when all of a build's outputs are written, so a failed
-// build leaves no output, whole or partial.
+// destination and put in place only when all of a build's outputs are written, so a failed build
+// leaves no output, whole or partial. Nothing the user had is deleted: a file output never replaces a
+// directory, and a directory output is merged into an existing directory (see merge-tree.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat as hostLstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { lstat as hostLstat, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import type Docker from 'dockerode';
+import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import { flattenLayers } from './flatten.js';
-import { SavedImage } from './saved-image.js';
 import { deviceNumbers } from '../copy/special-files.js';
-import { normalizedTag, splitReference } from '../docker/images.js';
+import { normalizedTag, splitReference } from '../image/reference.js';
+import { makeDirectories } from '../util/make-directories.js';
+import { readEntry, readTar } from '../util/tar.js';
+import type { ImageStore } from '../worker/image-store.js';
+import { flattenLayers } from './flatten.js';
+import { mergeTree } from './merge-tree.js';
+import { OutputError, writesToStream, type FileOutputSpec, type OutputSpec } from './output-spec.js';
+import { SavedImage } from './saved-image.js';
 
-export type OutputSpec =
-  | { type: 'docker' }
-  | { type: 'local'; dest: string }
-  | { type: 'tar'; dest: string }
-  | { type: 'oci'; dest: string }
-  | { type: 'docker-archive'; dest: string };
+export { OutputError, parseOutputSpec, writesToStream, type FileOutputSpec, type OutputSpec } from './output-spec.js';
 
-export class OutputError extends Error {
-  override readonly name = 'OutputError';
+/**
+ * The names the image gets: the build's tags, or else the `name=` of its docker/image outputs (buildx
+ * fills those outputs' names from -t, so tags win when both are given), each once.
+ */
+export function imageNames(tags: readonly string[], outputs: readonly OutputSpec[]): string[] {
+  if (tags.length > 0) return [...tags];
+  return [...new Set(outputs.flatMap((output) => (output.type === 'docker' ? (output.names ?? []) : [])))];
 }
 
-/** `type=local,dest=out` → OutputSpec (BuildKit's `--output` syntax; `-` is not supported). */
-export function parseOutputSpec(text: string): OutputSpec {
-  const fields = new Map(
-    text.split(',').map((field) => {
-      const equals = field.indexOf('=');
-      return (equals < 0 ? [field, ''] : [field.slice(0, equals), field.slice(equals + 1)]) as [string, string];
-    }),
-  );
-  // A bare path means a local directory, as in `docker build -o out`.
-  if (!text.includes('=')) return { type: 'local', dest: text };
-  const type = fields.get('type') ?? 'local';
-  if (type === 'docker' || type === 'image') return { type: 'docker' };
-  const dest = fields.get('dest');
-  if (type !== 'local' && type !== 'tar' && type !== 'oci' && type !== 'docker-archive') {
-    throw new OutputError(`unknown output type ${JSON.stringify(type)}: use docker, local, tar, oci or docker-archive`);
-  }
-  if (!dest) throw new OutputError(`output type=${type} needs dest=PATH`);
-  return { type, dest };
-}
-
-function temporaryBeside(dest: string): string {
-  return join(dirname(resolve(dest)), `.${randomBytes(6).toString('hex')}.msbuild-partial`);
+function temporaryIn(dir: string): string {
+  return join(dir, `.${randomBytes(6).toString('hex')}.msbuild-partial`);
 }
 
 /** An output written to its temporary name: `commit` moves it into place, `discard` removes it. */
@@ -60,29 +46,89 @@ export interface PreparedOutput {
 
 const describe = (spec: OutputSpec) => (spec.type === 'docker' ? 'type=docker' : `type=${spec.type},dest=${spec.dest}`);
 
-/** Writes to a temporary name beside `dest` (removed again when writing fails). */
-async function prepareBeside(spec: OutputSpec & { dest: string }, write: (temporary: string) => Promise<void>): Promise<PreparedOutput> {
+/** What `path` is now (following a symlink the user named as the destination itself), or undefined. */
+async function existing(path: string): Promise<'directory' | 'other' | undefined> {
+  try {
+    return (await stat(path)).isDirectory() ? 'directory' : 'other';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Writes the output to a temporary name, then puts it at `dest`. A file output replaces a file by one
+ * rename and refuses a directory. A directory output is staged inside an existing destination (the
+ * same file system, and the one place the user let it write) and merged in; a missing one is renamed
+ * into place whole. A failed write removes the temporary name.
+ */
+async function prepareBeside(
+  spec: OutputSpec & { dest: string },
+  write: (temporary: string) => Promise<void>,
+): Promise<PreparedOutput> {
+  if (writesToStream(spec)) return prepareForStream(spec, write);
   const dest = resolve(spec.dest);
+  const failed = (error: unknown) =>
+    new OutputError(`cannot write output ${describe(spec)}: ${(error as Error).message}`);
+  const directory = spec.type === 'local';
   let temporary = '';
   try {
-    await mkdir(dirname(dest), { recursive: true });
-    temporary = temporaryBeside(dest);
+    const found = await existing(dest);
+    if (found === 'directory' && !directory) throw new Error(`${dest} is a directory`);
+    if (found === 'other' && directory) throw new Error(`${dest} exists and is not a directory`);
+    await makeDirectories(dirname(dest));
+    temporary = temporaryIn(found === 'directory' ? dest : dirname(dest));
     await write(temporary);
   } catch (error) {
     if (temporary !== '') await rm(temporary, { recursive: true, force: true });
+    throw failed(error);
+  }
+  return {
+    commit: async () => {
+      try {
+        // Asked again: the destination may have been made since the output was written.
+        if (directory && (await existing(dest)) === 'directory') await mergeTree(temporary, dest);
+        else if (!directory && (await existing(dest)) === 'directory') throw new Error(`${dest} is a directory`);
+        else await rename(temporary, dest);
+      } catch (error) {
+        throw failed(error);
+      } finally {
+        await rm(temporary, { recursive: true, force: true });
+      }
+    },
+    discard: () => rm(temporary, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * `dest=-`: the file is written to a temporary directory and streamed out at commit, so a failed
+ * build sends nothing (and a reader never gets half an archive).
+ */
+async function prepareForStream(
+  spec: FileOutputSpec,
+  write: (temporary: string) => Promise<void>,
+): Promise<PreparedOutput> {
+  const stream = spec.stream;
+  if (!stream) throw new OutputError(`output ${describe(spec)} needs a stream to write to`);
+  const dir = await mkdtemp(join(tmpdir(), 'msbuild-output-'));
+  const temporary = join(dir, 'output');
+  try {
+    await write(temporary);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
     throw new OutputError(`cannot write output ${describe(spec)}: ${(error as Error).message}`);
   }
   return {
     commit: async () => {
       try {
-        await rm(dest, { recursive: true, force: true });
-        await rename(temporary, dest);
+        await pipeline(createReadStream(temporary), stream, { end: false });
       } catch (error) {
-        await rm(temporary, { recursive: true, force: true });
         throw new OutputError(`cannot write output ${describe(spec)}: ${(error as Error).message}`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
     },
-    discard: () => rm(temporary, { recursive: true, force: true }),
+    discard: () => rm(dir, { recursive: true, force: true }),
   };
 }
 
@@ -108,7 +154,13 @@ async function tarDirectory(dir: string, file: string): Promise<void> {
     for (const name of (await readdir(join(dir, relative))).sort()) {
       const path = relative === '' ? name : `${relative}/${name}`;
       const stats = await hostLstat(join(dir, path), { bigint: true });
-      const header = { name: path, mode: Number(stats.mode) & 0o7777, uid: Number(stats.uid), gid: Number(stats.gid), mtime: new Date(Number(stats.mtimeMs)) };
+      const header = {
+        name: path,
+        mode: Number(stats.mode) & 0o7777,
+        uid: Number(stats.uid),
+        gid: Number(stats.gid),
+        mtime: new Date(Number(stats.mtimeMs)),
+      };
       if (stats.isDirectory()) {
         await add({ ...header, name: `${path}/`, type: 'directory' });
         await visit(path);
@@ -116,7 +168,12 @@ async function tarDirectory(dir: string, file: string): Promise<void> {
         await add({ ...header, type: 'symlink', linkname: await readlink(join(dir, path)) });
       } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
         const { major, minor } = deviceNumbers(stats.rdev);
-        await add({ ...header, type: stats.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
+        await add({
+          ...header,
+          type: stats.isCharacterDevice() ? 'character-device' : 'block-device',
+          devmajor: major,
+          devminor: minor,
+        });
       } else if (stats.isFIFO()) {
         await add({ ...header, type: 'fifo' });
       } else if (stats.isFile()) {
@@ -144,7 +201,11 @@ function sha256(data: Buffer | string): string {
 /** The image's OCI manifest (uncompressed layers, as `docker save` gives them) and its digest. */
 function ociManifest(saved: SavedImage): { bytes: Buffer; digest: string; config: { digest: string } } {
   const layerMediaType = 'application/vnd.oci.image.layer.v1.tar';
-  const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(saved.configBytes), size: saved.configBytes.length };
+  const config = {
+    mediaType: 'application/vnd.oci.image.config.v1+json',
+    digest: sha256(saved.configBytes),
+    size: saved.configBytes.length,
+  };
   const bytes = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -156,7 +217,11 @@ function ociManifest(saved: SavedImage): { bytes: Buffer; digest: string; config
   return { bytes, digest: sha256(bytes), config };
 }
 
-async function writeOciLayout(saved: SavedImage, file: string, tags: readonly string[]): Promise<{ manifestDigest: string }> {
+async function writeOciLayout(
+  saved: SavedImage,
+  file: string,
+  tags: readonly string[],
+): Promise<{ manifestDigest: string }> {
   const { bytes: manifest, digest: manifestDigest, config } = ociManifest(saved);
   const index = Buffer.from(
     JSON.stringify({
@@ -166,14 +231,23 @@ async function writeOciLayout(saved: SavedImage, file: string, tags: readonly st
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
         digest: manifestDigest,
         size: manifest.length,
-        ...(tag !== '' ? { annotations: { 'org.opencontainers.image.ref.name': splitReference(tag).tag, 'io.containerd.image.name': tag } } : {}),
+        ...(tag !== ''
+          ? {
+              annotations: {
+                'org.opencontainers.image.ref.name': splitReference(tag).tag,
+                'io.containerd.image.name': tag,
+              },
+            }
+          : {}),
       })),
     }),
   );
   const pack = tarStream.pack();
   const output = pipeline(pack as unknown as Readable, createWriteStream(file));
   const add = (name: string, data: Buffer) =>
-    new Promise<void>((resolvePromise, reject) => pack.entry({ name, mtime: new Date(0) }, data, (error) => (error ? reject(error) : resolvePromise())));
+    new Promise<void>((resolvePromise, reject) =>
+      pack.entry({ name, mtime: new Date(0) }, data, (error) => (error ? reject(error) : resolvePromise())),
+    );
   const blob = (digest: string) => `blobs/sha256/${digest.replace(/^sha256:/, '')}`;
   await add('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
   await add('index.json', index);
@@ -185,7 +259,9 @@ async function writeOciLayout(saved: SavedImage, file: string, tags: readonly st
     written.add(layer.diffId);
     const size = (await stat(layer.path)).size;
     await new Promise<void>((resolvePromise, reject) => {
-      const sink = pack.entry({ name: blob(layer.diffId), size, mtime: new Date(0) }, (error) => (error ? reject(error) : resolvePromise()));
+      const sink = pack.entry({ name: blob(layer.diffId), size, mtime: new Date(0) }, (error) =>
+        error ? reject(error) : resolvePromise(),
+      );
       pipeline(createReadStream(layer.path), sink as unknown as NodeJS.WritableStream).catch(reject);
     });
   }
@@ -198,34 +274,36 @@ async function writeOciLayout(saved: SavedImage, file: string, tags: readonly st
  * `docker save` of the image by ID with `tags` as its RepoTags, as `docker save TAG...` writes them:
  * the archive is made before the daemon has the tags (a failed build must not move them).
  */
-async function writeDockerArchive(docker: Docker, imageId: string, tags: readonly string[], file: string): Promise<void> {
-  const saved = (await docker.getImage(imageId).get()) as unknown as Readable;
-  const extract = tarStream.extract();
+async function writeDockerArchive(
+  images: ImageStore,
+  image: { id: string; tags: readonly string[] },
+  file: string,
+): Promise<void> {
+  const { tags } = image;
+  const saved = await images.save([image.id]);
   const pack = tarStream.pack();
   const written = pipeline(pack as unknown as Readable, createWriteStream(file));
-  extract.on('entry', (header, entry, next) => {
-    const body = entry as unknown as Readable;
+  const copied = readTar(saved, async (header, body) => {
     if (header.name !== 'manifest.json') {
-      pipeline(body, pack.entry(header, next) as unknown as NodeJS.WritableStream).catch(next);
+      await new Promise<void>((resolvePromise, reject) => {
+        const sink = pack.entry(header, (error) => (error ? reject(error) : resolvePromise()));
+        pipeline(body, sink as unknown as NodeJS.WritableStream).catch(reject);
+      });
       return;
     }
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.on('error', next);
-    body.on('end', () => {
-      const manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ RepoTags: string[] | null }>;
-      for (const image of manifest) image.RepoTags = tags.length > 0 ? tags.map(normalizedTag) : null;
-      const data = Buffer.from(JSON.stringify(manifest));
-      pack.entry({ ...header, size: data.length }, data, next);
-    });
+    const manifest = JSON.parse((await readEntry(body)).toString('utf8')) as Array<{ RepoTags: string[] | null }>;
+    for (const image of manifest) image.RepoTags = tags.length > 0 ? tags.map(normalizedTag) : null;
+    const data = Buffer.from(JSON.stringify(manifest));
+    await new Promise<void>((resolvePromise, reject) =>
+      pack.entry({ ...header, size: data.length }, data, (error) => (error ? reject(error) : resolvePromise())),
+    );
   });
-  await Promise.all([pipeline(saved, extract).then(() => pack.finalize()), written]);
+  await Promise.all([copied.then(() => pack.finalize()), written]);
 }
 
-
 /** The OCI manifest digest of an image, as the `oci` output writes its manifest. */
-export async function manifestDigestOf(docker: Docker, imageId: string): Promise<string> {
-  const saved = await SavedImage.read(docker, imageId);
+export async function manifestDigestOf(images: ImageStore, imageId: string): Promise<string> {
+  const saved = await SavedImage.read(images, imageId);
   try {
     return ociManifest(saved).digest;
   } finally {
@@ -234,15 +312,24 @@ export async function manifestDigestOf(docker: Docker, imageId: string): Promise
 }
 
 /**
- * Writes the image `imageId` as `spec` says, to a temporary name; nothing reaches the destination
+ * Writes the image `image.id` as `spec` says, to a temporary name; nothing reaches the destination
  * until `commit`. `docker` needs nothing (the image is in the daemon).
  */
-export async function prepareOutput(docker: Docker, imageId: string, spec: OutputSpec, tags: readonly string[]): Promise<PreparedOutput> {
+export async function prepareOutput(
+  images: ImageStore,
+  image: { id: string; tags: readonly string[] },
+  spec: OutputSpec,
+): Promise<PreparedOutput> {
+  const { id: imageId, tags } = image;
+  // Named and pushed images are the build's to tag and push (engine/export/push.ts).
   if (spec.type === 'docker') return { commit: async () => undefined, discard: async () => undefined };
-  if (spec.type === 'docker-archive') return prepareBeside(spec, (temporary) => writeDockerArchive(docker, imageId, tags, temporary));
+  if (spec.type === 'docker-archive')
+    return prepareBeside(spec, (temporary) =>
+      writeDockerArchive(images, { id: imageId, tags: spec.names ?? tags }, temporary),
+    );
   let saved: SavedImage;
   try {
-    saved = await SavedImage.read(docker, imageId);
+    saved = await SavedImage.read(images, imageId);
   } catch (error) {
     throw new OutputError(`cannot write output ${describe(spec)}: ${(error as Error).message}`);
   }

@@ -5,10 +5,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
+import { pipeline } from 'node:stream/promises';
 import { canMake, makeSpecialFile } from '../copy/special-files.js';
+import { readTar, type TarHeader } from '../util/tar.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -41,7 +41,7 @@ async function reachedWithoutLinks(root: string, relative: string): Promise<bool
 }
 
 /** Owner (as root), mode and times from a tar header, on a path that is not a symlink. */
-async function setMetadata(target: string, header: tarStream.Header): Promise<void> {
+async function setMetadata(target: string, header: TarHeader): Promise<void> {
   if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
   await chmod(target, header.mode ?? 0o644);
   await utimes(target, header.mtime ?? new Date(0), header.mtime ?? new Date(0));
@@ -59,82 +59,73 @@ async function removeChildren(path: string): Promise<void> {
 
 /** Applies one layer tar (a stream) to `root`. Directory metadata is fixed up after all files. */
 export async function applyLayer(layer: Readable, root: string): Promise<void> {
-  const extract = tarStream.extract();
   const directories: Array<{ path: string; mode: number; uid: number; gid: number; mtime: Date }> = [];
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, entry, next) => {
-      const body = entry as unknown as Readable;
-      const relative = posix.normalize(`/${header.name}`).replace(/^\/+|\/+$/g, '');
-      const finish = (error?: unknown) => (error ? reject(error) : next());
-      const skip = () => {
-        body.resume();
-        body.on('end', () => finish());
-      };
-      if (relative === '') return skip();
-      const base = posix.basename(relative);
-      const target = join(root, relative);
-      const work = async () => {
-        if (!(await parentsAreDirectories(root, relative))) return false;
-        if (base === '.wh..wh..opq') {
-          await removeChildren(dirname(target));
-          return false;
-        }
-        if (base.startsWith('.wh.')) {
-          await rm(join(dirname(target), base.slice(4)), { recursive: true, force: true });
-          return false;
-        }
-        const existing = await lstat(target).catch(() => undefined);
-        if (existing && !(existing.isDirectory() && header.type === 'directory')) await rm(target, { recursive: true, force: true });
-        switch (header.type) {
-          case 'directory':
-            await mkdir(target, { recursive: true });
-            directories.push({ path: target, mode: header.mode ?? 0o755, uid: header.uid ?? 0, gid: header.gid ?? 0, mtime: header.mtime ?? new Date(0) });
-            return false;
-          case 'symlink':
-            await symlink(header.linkname ?? '', target);
-            if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
-            await lutimes(target, header.mtime ?? new Date(0), header.mtime ?? new Date(0));
-            return false;
-          case 'link': {
-            // Another name for a file already written; never through a symlink, which could lead the
-            // link to a host file.
-            const linked = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
-            if (linked === '' || !(await reachedWithoutLinks(root, linked))) return false;
-            const made = await link(join(root, linked), target).then(() => true, () => false);
-            // The names share an inode: the link's owner, mode and time are the file's, as Docker applies them.
-            if (made && !(await lstat(target)).isSymbolicLink()) await setMetadata(target, header);
-            return false;
-          }
-          case 'character-device':
-          case 'block-device':
-          case 'fifo':
-            // Devices need root; without it the output has no such entry rather than a stand-in.
-            if (!canMake(header.type)) return false;
-            await makeSpecialFile(target, header.type, header.mode ?? 0o644, { major: header.devmajor ?? 0, minor: header.devminor ?? 0 });
-            await setMetadata(target, header);
-            return false;
-          case 'file':
-          case 'contiguous-file':
-            await pipeline(body, createWriteStream(target, { mode: (header.mode ?? 0o644) & 0o777 }));
-            await setMetadata(target, header);
-            return true;
-          default:
-            return false;
-        }
-      };
-      work()
-        .then((consumed) => {
-          if (consumed) finish();
-          else skip();
-        })
-        .catch(reject);
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
+  await readTar(layer, async (header, body) => {
+    const relative = posix.normalize(`/${header.name}`).replace(/^\/+|\/+$/g, '');
+    if (relative === '') return;
+    const base = posix.basename(relative);
+    const target = join(root, relative);
+    if (!(await parentsAreDirectories(root, relative))) return;
+    if (base === '.wh..wh..opq') {
+      await removeChildren(dirname(target));
+      return;
+    }
+    if (base.startsWith('.wh.')) {
+      await rm(join(dirname(target), base.slice(4)), { recursive: true, force: true });
+      return;
+    }
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing && !(existing.isDirectory() && header.type === 'directory'))
+      await rm(target, { recursive: true, force: true });
+    switch (header.type) {
+      case 'directory':
+        await mkdir(target, { recursive: true });
+        directories.push({
+          path: target,
+          mode: header.mode ?? 0o755,
+          uid: header.uid ?? 0,
+          gid: header.gid ?? 0,
+          mtime: header.mtime ?? new Date(0),
+        });
+        return;
+      case 'symlink':
+        await symlink(header.linkname ?? '', target);
+        if (isRoot) await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
+        await lutimes(target, header.mtime ?? new Date(0), header.mtime ?? new Date(0));
+        return;
+      case 'link': {
+        // Another name for a file already written; never through a symlink, which could lead the
+        // link to a host file.
+        const linked = posix.normalize(`/${header.linkname ?? ''}`).replace(/^\/+/, '');
+        if (linked === '' || !(await reachedWithoutLinks(root, linked))) return;
+        const made = await link(join(root, linked), target).then(
+          () => true,
+          () => false,
+        );
+        // The names share an inode: the link's owner, mode and time are the file's, as Docker applies them.
+        if (made && !(await lstat(target)).isSymbolicLink()) await setMetadata(target, header);
+        return;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        // Devices need root; without it the output has no such entry rather than a stand-in.
+        if (!canMake(header.type)) return;
+        await makeSpecialFile(target, header.type, header.mode ?? 0o644, {
+          major: header.devmajor ?? 0,
+          minor: header.devminor ?? 0,
+        });
+        await setMetadata(target, header);
+        return;
+      case 'file':
+      case 'contiguous-file':
+        await pipeline(body, createWriteStream(target, { mode: (header.mode ?? 0o644) & 0o777 }));
+        await setMetadata(target, header);
+        return;
+      default:
+        return;
+    }
   });
-  layer.on('error', (error) => extract.destroy(error));
-  layer.pipe(extract as unknown as NodeJS.WritableStream);
-  await done;
   for (const directory of directories.reverse()) {
     if (isRoot) await lchown(directory.path, directory.uid, directory.gid).catch(() => undefined);
     await chmod(directory.path, directory.mode);

@@ -4,10 +4,9 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import type Docker from 'dockerode';
-import tarStream from 'tar-stream';
-import { createTempDir, removeTempDir } from '../temp-dirs.js';
+import { readEntry, readTar } from '../util/tar.js';
+import { createTempDir, removeTempDir } from '../util/temp-dirs.js';
+import type { ImageStore } from '../worker/image-store.js';
 
 export interface SavedLayer {
   diffId: string;
@@ -24,47 +23,32 @@ export class SavedImage {
     readonly layers: SavedLayer[],
   ) {}
 
-  static async read(docker: Docker, imageId: string): Promise<SavedImage> {
+  static async read(images: ImageStore, imageId: string): Promise<SavedImage> {
     const dir = await createTempDir('save');
     try {
-      const stream = (await docker.getImage(imageId).get()) as unknown as Readable;
+      const stream = await images.save([imageId]);
       const files = new Map<string, { path: string; digest: string; size: number }>();
       const small = new Map<string, Buffer>();
       let counter = 0;
-      const extract = tarStream.extract();
-      const done = new Promise<void>((resolve, reject) => {
-        extract.on('entry', (header, entry, next) => {
-          const body = entry as unknown as Readable;
-          if (header.name.endsWith('layer.tar')) {
-            const path = join(dir, `layer-${counter++}.tar`);
-            const hash = createHash('sha256');
-            let size = 0;
-            body.on('data', (chunk: Buffer) => {
-              hash.update(chunk);
-              size += chunk.length;
-            });
-            pipeline(body, createWriteStream(path))
-              .then(() => {
-                files.set(header.name, { path, digest: `sha256:${hash.digest('hex')}`, size });
-                next();
-              })
-              .catch(reject);
-            return;
-          }
-          const chunks: Buffer[] = [];
-          body.on('data', (chunk: Buffer) => chunks.push(chunk));
-          body.on('end', () => {
-            if (header.name.endsWith('.json')) small.set(header.name, Buffer.concat(chunks));
-            next();
+      await readTar(stream, async (header, body) => {
+        if (header.name.endsWith('layer.tar')) {
+          const path = join(dir, `layer-${counter++}.tar`);
+          const hash = createHash('sha256');
+          let size = 0;
+          body.on('data', (chunk: Buffer) => {
+            hash.update(chunk);
+            size += chunk.length;
           });
-        });
-        extract.on('finish', resolve);
-        extract.on('error', reject);
+          await pipeline(body, createWriteStream(path));
+          files.set(header.name, { path, digest: `sha256:${hash.digest('hex')}`, size });
+          return;
+        }
+        if (header.name.endsWith('.json')) small.set(header.name, await readEntry(body));
       });
-      stream.on('error', (error) => extract.destroy(error));
-      stream.pipe(extract as unknown as NodeJS.WritableStream);
-      await done;
-      const manifest = JSON.parse((small.get('manifest.json') ?? Buffer.from('[]')).toString('utf8')) as Array<{ Config: string; Layers: string[] }>;
+      const manifest = JSON.parse((small.get('manifest.json') ?? Buffer.from('[]')).toString('utf8')) as Array<{
+        Config: string;
+        Layers: string[];
+      }>;
       const item = manifest[0];
       if (!item) throw new Error(`docker save of ${imageId} has no manifest`);
       const configBytes = small.get(item.Config);

@@ -1,6 +1,7 @@
 // The Docker/OCI image configuration msbuild authors: its shape, its canonical bytes and ID,
 // and the small pure edits instructions make to it (env, history).
 import { createHash } from 'node:crypto';
+import { copyContainerConfig, hasHistoryChain } from './config-chain.js';
 
 export interface HealthConfig {
   Test?: string[];
@@ -65,12 +66,17 @@ export function emptyImageConfig(platform: { os: string; architecture: string; v
 }
 
 /**
- * A copy to edit. History entries are never changed once written (a step appends new ones), so they
- * are shared: a chain of 1,000 stages would otherwise copy its ever longer history at every step.
+ * A copy to edit. Nothing in a config is changed in place (a step assigns a new value to a field), so
+ * the copy shares its values: history entries (a chain of 1,000 stages would otherwise copy its ever
+ * longer history at every step) and the fields steps build up entry by entry (see config-chain.ts).
  */
 export function cloneConfig(config: ImageConfig): ImageConfig {
-  const { history, rootfs, ...rest } = config;
-  return { ...structuredClone(rest), history: [...history], rootfs: { type: rootfs.type, diff_ids: [...rootfs.diff_ids] } };
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(config)) as ImageConfig;
+  copy.config = copyContainerConfig(config.config);
+  // A list may be the one a plan appends to as it walks a stage: the copy gets its own.
+  if (!hasHistoryChain(config)) copy.history = config.history.slice();
+  copy.rootfs = { type: config.rootfs.type, diff_ids: [...config.rootfs.diff_ids] };
+  return copy;
 }
 
 /** `KEY=value` → [KEY, value]; a missing `=` gives an empty value, as Docker treats it. */

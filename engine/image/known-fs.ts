@@ -44,7 +44,10 @@ export class KnownFs {
    * returning the real path and its entry if it exists.
    */
   resolve(path: string, followLast = true): { path: string; entry: KnownEntry | undefined } {
-    let pending = posix.normalize(path).split('/').filter((p) => p !== '');
+    let pending = posix
+      .normalize(path)
+      .split('/')
+      .filter((p) => p !== '');
     let resolved: string[] = [];
     let hops = 0;
     while (pending.length > 0) {

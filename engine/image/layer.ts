@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import { abortReason, onAbort, throwIfAborted, untilAborted } from '../abort.js';
+import { abortReason, onAbort, throwIfAborted, untilAborted } from '../util/abort.js';
 
 export type LayerEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
 
@@ -46,7 +46,11 @@ function tarName(entry: LayerEntry): string {
 }
 
 /** Writes `entries` in order as a layer tar at `path`; parents must come before children. */
-export async function writeLayer(entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>, path: string, signal?: AbortSignal): Promise<WrittenLayer> {
+export async function writeLayer(
+  entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>,
+  path: string,
+  signal?: AbortSignal,
+): Promise<WrittenLayer> {
   const pack = tarStream.pack();
   const hash = createHash('sha256');
   let size = 0;
@@ -93,14 +97,20 @@ export async function writeLayer(entries: AsyncIterable<LayerEntry> | Iterable<L
         header.devminor = entry.device.minor;
       }
       if (entry.type !== 'file') {
-        await written(new Promise<void>((resolve, reject) => pack.entry(header, (error) => (error ? reject(error) : resolve()))));
+        await written(
+          new Promise<void>((resolve, reject) => pack.entry(header, (error) => (error ? reject(error) : resolve()))),
+        );
         continue;
       }
       const body = typeof entry.body === 'function' ? entry.body() : (entry.body ?? Buffer.alloc(0));
       if (Buffer.isBuffer(body)) {
         header.size = body.length;
         contentSize += body.length;
-        await written(new Promise<void>((resolve, reject) => pack.entry(header, body, (error) => (error ? reject(error) : resolve()))));
+        await written(
+          new Promise<void>((resolve, reject) =>
+            pack.entry(header, body, (error) => (error ? reject(error) : resolve())),
+          ),
+        );
       } else {
         header.size = entry.size ?? 0;
         contentSize += header.size;

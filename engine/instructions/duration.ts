@@ -3,8 +3,8 @@
 const unitNanoseconds: Readonly<Record<string, number>> = {
   ns: 1,
   us: 1e3,
-  'µs': 1e3,
-  'μs': 1e3,
+  µs: 1e3,
+  μs: 1e3,
   ms: 1e6,
   s: 1e9,
   m: 60e9,
@@ -30,7 +30,8 @@ export function parseGoDuration(text: string): number {
     const unit = /^[^\d.]+/.exec(rest);
     if (!unit) throw new Error(`time: missing unit in duration ${JSON.stringify(text)}`);
     const scale = unitNanoseconds[unit[0]];
-    if (scale === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit[0])} in duration ${JSON.stringify(text)}`);
+    if (scale === undefined)
+      throw new Error(`time: unknown unit ${JSON.stringify(unit[0])} in duration ${JSON.stringify(text)}`);
     rest = rest.slice(unit[0].length);
     const whole = number[1] === '' ? 0 : Number(number[1]);
     const fraction = number[2] ? Number(`0.${number[2]}`) : 0;

@@ -1,6 +1,7 @@
 // Instruction flags (`--from=build`, `--link`): which flags an instruction accepts and their values,
 // with BuildKit's BFlags rules (booleans, repeatable strings, `--` ends the flags, duplicates rejected).
 import type { FlagNode, Position } from '../dockerfile/ast.js';
+import { PositionedError } from '../errors.js';
 import { withSuggestion } from './suggest.js';
 
 export type FlagKind = 'bool' | 'string' | 'strings';
@@ -19,14 +20,9 @@ export interface ParsedFlags {
 }
 
 /** A flag problem at a position; the caller turns it into a DockerfileSyntaxError. */
-export class FlagError extends Error {
+export class FlagError extends PositionedError<Position> {
   override readonly name = 'FlagError';
-  constructor(
-    message: string,
-    readonly position: Position,
-  ) {
-    super(message);
-  }
+  override readonly code = 'MSBUILD_FLAG';
 }
 
 export function parseFlags(flags: readonly FlagNode[], spec: FlagSpec): ParsedFlags {

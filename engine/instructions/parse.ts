@@ -2,7 +2,9 @@
 // with BuildKit's rules (instructions/parse.go): argument counts, accepted flags, JSON forms, stage names.
 import type { DockerfileAst, InstructionNode, Position } from '../dockerfile/ast.js';
 import { syntaxErrorAt } from '../dockerfile/errors.js';
+import { PositionedError } from '../errors.js';
 import { parseGoDuration } from './duration.js';
+import { flagSpecFor, refuseUnsupportedFlags, type FlaggedInstruction } from './flag-table.js';
 import { FlagError, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
 import { parseRunMount, RunMountError } from './run-mount.js';
 import { withSuggestion } from './suggest.js';
@@ -21,19 +23,27 @@ import type {
 } from './types.js';
 
 const instructionNames = [
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+  'ADD',
+  'ARG',
+  'CMD',
+  'COPY',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'FROM',
+  'HEALTHCHECK',
+  'LABEL',
+  'MAINTAINER',
+  'ONBUILD',
+  'RUN',
+  'SHELL',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
 ] as const;
 
 const noFlags: FlagSpec = {};
-const copyFlags: FlagSpec = { chown: 'string', from: 'string', chmod: 'string', link: 'bool', exclude: 'strings', parents: 'bool' };
-const addFlags: FlagSpec = {
-  chown: 'string', chmod: 'string', link: 'bool', 'keep-git-dir': 'bool', checksum: 'string', unpack: 'bool', exclude: 'strings',
-};
-const runFlags: FlagSpec = { mount: 'strings', network: 'string', security: 'string' };
-const healthcheckFlags: FlagSpec = {
-  interval: 'string', timeout: 'string', 'start-period': 'string', 'start-interval': 'string', retries: 'string',
-};
 
 /** BuildKit's stage-name rule: lower-case letter first, then letters, digits, `-`, `_`, `.`. */
 export const validStageName = /^[a-z][a-z0-9-_.]*$/;
@@ -60,12 +70,20 @@ export function parseDefinition(ast: DockerfileAst): DockerfileDefinition {
         metaArgs.push(instruction);
         continue;
       }
-      throw syntaxErrorAt(where, node.range.start, `no build stage in current context: ${node.keywordText.toUpperCase()} must come after FROM`);
+      throw syntaxErrorAt(
+        where,
+        node.range.start,
+        `no build stage in current context: ${node.keywordText.toUpperCase()} must come after FROM`,
+      );
     }
     current.instructions.push(instruction);
   }
   if (stages.length === 0) {
-    throw syntaxErrorAt(where, { line: 1, column: 1 }, 'dockerfile contains no stages to build: add a FROM instruction');
+    throw syntaxErrorAt(
+      where,
+      { line: 1, column: 1 },
+      'dockerfile contains no stages to build: add a FROM instruction',
+    );
   }
   return { metaArgs, stages };
 }
@@ -78,19 +96,30 @@ export function parseInstruction(node: InstructionNode, where: ParseContext): In
     if (error instanceof FlagError || error instanceof RunMountError) {
       throw syntaxErrorAt(where, error.position, error.message);
     }
-    if (error instanceof InstructionError) throw syntaxErrorAt(where, error.position ?? node.range.start, error.message);
+    if (error instanceof InstructionError)
+      throw syntaxErrorAt(where, error.position ?? node.range.start, error.message + trailingCommentHint(node));
     throw error;
   }
 }
 
+/**
+ * Tutorials often write `FROM scratch # the smallest image`: a `#` after an instruction is no comment
+ * to BuildKit but more arguments. It refuses the instruction without saying why; msbuild says why.
+ */
+function trailingCommentHint(node: InstructionNode): string {
+  if (node.json) return '';
+  const words = node.args.join(' ').split(/\s+/);
+  const at = words.findIndex((word) => word.startsWith('#'));
+  if (at < 0) return '';
+  const comment = words.slice(at).join(' ');
+  const shown = comment.length > 40 ? `${comment.slice(0, 39)}…` : comment;
+  return ` (a Dockerfile comment must start its line: "${shown}" is read as more arguments of ${node.keywordText})`;
+}
+
 /** A validation failure; the position defaults to the instruction's start. */
-class InstructionError extends Error {
-  constructor(
-    message: string,
-    readonly position?: Position,
-  ) {
-    super(message);
-  }
+class InstructionError extends PositionedError<Position | undefined> {
+  override readonly name = 'InstructionError';
+  override readonly code = 'MSBUILD_INSTRUCTION';
 }
 
 function base(node: InstructionNode) {
@@ -99,6 +128,13 @@ function base(node: InstructionNode) {
 
 function flagsFor(node: InstructionNode, spec: FlagSpec): ParsedFlags {
   return parseFlags(node.flags, spec);
+}
+
+/** The flags of an instruction that takes some: parsed by BuildKit's rules, then those msbuild refuses refused. */
+function tableFlags(node: InstructionNode, instruction: FlaggedInstruction): ParsedFlags {
+  const flags = parseFlags(node.flags, flagSpecFor(instruction));
+  refuseUnsupportedFlags(instruction, flags);
+  return flags;
 }
 
 function parseNode(node: InstructionNode, where: ParseContext): Instruction {
@@ -124,7 +160,7 @@ function parseNode(node: InstructionNode, where: ParseContext): Instruction {
       return { kind: 'MAINTAINER', ...base(node), maintainer: args[0] };
     case 'add': {
       if (args.length < 2) throw noDestination('ADD', atArgs);
-      const flags = flagsFor(node, addFlags);
+      const flags = tableFlags(node, 'ADD');
       return {
         kind: 'ADD',
         ...base(node),
@@ -140,7 +176,7 @@ function parseNode(node: InstructionNode, where: ParseContext): Instruction {
     }
     case 'copy': {
       if (args.length < 2) throw noDestination('COPY', atArgs);
-      const flags = flagsFor(node, copyFlags);
+      const flags = tableFlags(node, 'COPY');
       return {
         kind: 'COPY',
         ...base(node),
@@ -159,7 +195,8 @@ function parseNode(node: InstructionNode, where: ParseContext): Instruction {
       atLeastOne();
       flagsFor(node, noFlags);
       const trigger = (node.child?.keyword ?? args[0] ?? '').toUpperCase();
-      if (trigger === 'ONBUILD') throw new InstructionError('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed', atArgs);
+      if (trigger === 'ONBUILD')
+        throw new InstructionError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", atArgs);
       if (trigger === 'MAINTAINER' || trigger === 'FROM') {
         throw new InstructionError(`${trigger} isn't allowed as an ONBUILD trigger`, atArgs);
       }
@@ -195,7 +232,8 @@ function parseNode(node: InstructionNode, where: ParseContext): Instruction {
       atLeastOne();
       flagsFor(node, noFlags);
       const volumes = args.map((volume) => volume.trim());
-      if (volumes.some((volume) => volume === '')) throw new InstructionError('VOLUME specified can not be an empty string', atArgs);
+      if (volumes.some((volume) => volume === ''))
+        throw new InstructionError('VOLUME specified can not be an empty string', atArgs);
       return { kind: 'VOLUME', ...base(node), volumes };
     }
     case 'stopsignal':
@@ -217,7 +255,10 @@ function parseNode(node: InstructionNode, where: ParseContext): Instruction {
       const shell = jsonArgs(node);
       if (shell.length === 0) throw new InstructionError('SHELL requires at least one argument', atArgs);
       if (!node.json) {
-        throw new InstructionError(`SHELL requires the arguments to be in JSON form: SHELL ["executable", "param1"], got: ${node.original.trim()}`, atArgs);
+        throw new InstructionError(
+          `SHELL requires the arguments to be in JSON form: SHELL ["executable", "param1"], got: ${node.original.trim()}`,
+          atArgs,
+        );
       }
       return { kind: 'SHELL', ...base(node), shell };
     }
@@ -296,19 +337,19 @@ function parseFrom(node: InstructionNode): FromInstruction {
   } else if (args.length !== 1) {
     throw new InstructionError('FROM requires either one or three arguments (FROM image [AS name])', node.argsPosition);
   }
-  const flags = flagsFor(node, { platform: 'string' });
+  const flags = tableFlags(node, 'FROM');
   return { kind: 'FROM', ...base(node), baseName: args[0], stageName, platform: flags.string('platform') };
 }
 
 function parseRun(node: InstructionNode): StageInstruction {
-  const flags = flagsFor(node, runFlags);
+  const flags = tableFlags(node, 'RUN');
   const network = flags.string('network', 'default');
   if (network !== 'default' && network !== 'none' && network !== 'host') {
     throw new InstructionError(`invalid network mode ${JSON.stringify(network)}`, flags.position('network'));
   }
   const security = flags.string('security', 'sandbox');
   if (security !== 'sandbox' && security !== 'insecure') {
-    throw new InstructionError(`security mode ${JSON.stringify(security)} is not supported (use sandbox or insecure)`, flags.position('security'));
+    throw new InstructionError(`security ${JSON.stringify(security)} is not valid`, flags.position('security'));
   }
   const mountSpecs = flags.strings('mount');
   const mountFlags = node.flags.filter((flag) => /^--mount=/.test(flag.text));
@@ -336,8 +377,9 @@ function parseHealthcheck(node: InstructionNode): HealthcheckSpec {
     if (rest.length !== 0) throw new InstructionError('HEALTHCHECK NONE takes no arguments', node.argsPosition);
     return { test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 };
   }
-  const flags = flagsFor(node, healthcheckFlags);
-  if (type !== 'CMD') throw new InstructionError(`Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`, node.argsPosition);
+  const flags = tableFlags(node, 'HEALTHCHECK');
+  if (type !== 'CMD')
+    throw new InstructionError(`Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`, node.argsPosition);
   const command = jsonArgs(node, rest);
   if (command.length === 0) throw new InstructionError('Missing command after HEALTHCHECK CMD', node.argsPosition);
   const interval = (name: string): number => {
@@ -358,7 +400,10 @@ function parseHealthcheck(node: InstructionNode): HealthcheckSpec {
   const retriesText = flags.string('retries');
   if (retriesText !== '') {
     if (!/^[+-]?\d+$/.test(retriesText) || Math.abs(Number(retriesText)) > 2147483647) {
-      throw new InstructionError(`strconv.ParseInt: parsing ${JSON.stringify(retriesText)}: invalid syntax`, flags.position('retries'));
+      throw new InstructionError(
+        `strconv.ParseInt: parsing ${JSON.stringify(retriesText)}: invalid syntax`,
+        flags.position('retries'),
+      );
     }
     retries = Number(retriesText);
     if (retries < 0) throw new InstructionError(`--retries cannot be negative (${retries})`, flags.position('retries'));
@@ -372,4 +417,3 @@ function parseHealthcheck(node: InstructionNode): HealthcheckSpec {
     retries,
   };
 }
-

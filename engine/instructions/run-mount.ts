@@ -1,58 +1,38 @@
 // `RUN --mount=...` specs (BuildKit's commands_runmount.go): CSV fields, types, defaults and checks.
 import type { Position } from '../dockerfile/ast.js';
-import type { MountSharing, MountType, RunMount } from './types.js';
+import { PositionedError } from '../errors.js';
+import { csvFields } from '../util/csv.js';
 import { withSuggestion } from './suggest.js';
+import type { MountSharing, MountType, RunMount } from './types.js';
 
-export class RunMountError extends Error {
+export class RunMountError extends PositionedError<Position> {
   override readonly name = 'RunMountError';
-  constructor(
-    message: string,
-    readonly position: Position,
-  ) {
-    super(message);
-  }
+  override readonly code = 'MSBUILD_RUN_MOUNT';
 }
 
 const mountTypes: readonly MountType[] = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
 const sharingModes: readonly MountSharing[] = ['shared', 'private', 'locked'];
 const allKeys = [
-  'type', 'from', 'source', 'target', 'readonly', 'id', 'sharing', 'required', 'size', 'mode', 'uid', 'gid',
-  'src', 'dst', 'destination', 'ro', 'rw', 'readwrite', 'env',
+  'type',
+  'from',
+  'source',
+  'target',
+  'readonly',
+  'id',
+  'sharing',
+  'required',
+  'size',
+  'mode',
+  'uid',
+  'gid',
+  'src',
+  'dst',
+  'destination',
+  'ro',
+  'rw',
+  'readwrite',
+  'env',
 ];
-
-/** Splits one CSV record as Go's encoding/csv does for a single line (quotes double as escapes). */
-export function csvFields(text: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = '';
-    if (text[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= text.length) throw new Error(`extraneous or missing " in quoted-field`);
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        field += text[i++];
-      }
-      if (i < text.length && text[i] !== ',') throw new Error(`extraneous or missing " in quoted-field`);
-    } else {
-      while (i < text.length && text[i] !== ',') {
-        if (text[i] === '"') throw new Error(`bare " in non-quoted-field`);
-        field += text[i++];
-      }
-    }
-    fields.push(field);
-    if (i >= text.length) return fields;
-    i++; // the comma
-  }
-}
 
 function parseBoolean(key: string, value: string, position: Position): boolean {
   // Go's strconv.ParseBool.
@@ -73,7 +53,11 @@ export function ramInBytes(text: string): number {
  * Parses one `--mount` value. Without `expand` only the syntax is checked (BuildKit's first pass);
  * with it every value is expanded and the mount is fully validated.
  */
-export function parseRunMount(spec: string, expand: ((word: string) => string) | undefined, position: Position): RunMount {
+export function parseRunMount(
+  spec: string,
+  expand: ((word: string) => string) | undefined,
+  position: Position,
+): RunMount {
   let fields: string[];
   try {
     fields = csvFields(spec);
@@ -81,7 +65,16 @@ export function parseRunMount(spec: string, expand: ((word: string) => string) |
     throw new RunMountError(`failed to parse csv mounts: ${(error as Error).message}`, position);
   }
   const mount: RunMount = {
-    type: 'bind', from: '', source: '', target: '', readOnly: true, sizeLimit: 0, id: '', sharing: '', required: false, spec,
+    type: 'bind',
+    from: '',
+    source: '',
+    target: '',
+    readOnly: true,
+    sizeLimit: 0,
+    id: '',
+    sharing: '',
+    required: false,
+    spec,
   };
   let readOnlyAuto = true;
   const fail = (message: string) => new RunMountError(message, position);
@@ -98,7 +91,8 @@ export function parseRunMount(spec: string, expand: ((word: string) => string) |
         mount.readOnly = false;
         readOnlyAuto = false;
       } else if (key === 'required') {
-        if (mount.type !== 'secret' && mount.type !== 'ssh') throw fail(`unexpected key '${key}' for mount type '${mount.type}'`);
+        if (mount.type !== 'secret' && mount.type !== 'ssh')
+          throw fail(`unexpected key '${key}' for mount type '${mount.type}'`);
         mount.required = true;
       } else {
         throw fail(`invalid field '${field}' must be a key=value pair`);
@@ -118,7 +112,8 @@ export function parseRunMount(spec: string, expand: ((word: string) => string) |
     switch (key) {
       case 'type': {
         const type = value.toLowerCase() as MountType;
-        if (!mountTypes.includes(type)) throw fail(withSuggestion(`unsupported mount type ${JSON.stringify(value)}`, value, mountTypes));
+        if (!mountTypes.includes(type))
+          throw fail(withSuggestion(`unsupported mount type ${JSON.stringify(value)}`, value, mountTypes));
         mount.type = type;
         break;
       }
@@ -145,7 +140,8 @@ export function parseRunMount(spec: string, expand: ((word: string) => string) |
         readOnlyAuto = false;
         break;
       case 'required':
-        if (mount.type !== 'secret' && mount.type !== 'ssh') throw fail(`unexpected key '${key}' for mount type '${mount.type}'`);
+        if (mount.type !== 'secret' && mount.type !== 'ssh')
+          throw fail(`unexpected key '${key}' for mount type '${mount.type}'`);
         mount.required = parseBoolean(key, value, position);
         break;
       case 'size':
@@ -161,7 +157,8 @@ export function parseRunMount(spec: string, expand: ((word: string) => string) |
         break;
       case 'sharing': {
         const sharing = value.toLowerCase() as MountSharing;
-        if (!sharingModes.includes(sharing)) throw fail(withSuggestion(`unsupported sharing value ${JSON.stringify(value)}`, value, sharingModes));
+        if (!sharingModes.includes(sharing))
+          throw fail(withSuggestion(`unsupported sharing value ${JSON.stringify(value)}`, value, sharingModes));
         mount.sharing = sharing;
         break;
       }
@@ -192,7 +189,8 @@ export function parseRunMount(spec: string, expand: ((word: string) => string) |
   if (mount.type === 'secret') {
     if (mount.from !== '') throw fail('secret mount should not have a from');
     if (mount.sharing !== '') throw fail('secret mount should not define sharing');
-    if (mount.source === '' && mount.target === '' && mount.id === '') throw fail('invalid secret mount. one of source, target required');
+    if (mount.source === '' && mount.target === '' && mount.id === '')
+      throw fail('invalid secret mount. one of source, target required');
     if (mount.source !== '' && mount.id !== '') throw fail("both source and id can't be set");
   }
   if (mount.sharing !== '' && mount.type !== 'cache') throw fail(`invalid cache sharing set for ${mount.type} mount`);

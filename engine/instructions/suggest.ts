@@ -31,7 +31,36 @@ export function closestMatch(value: string, candidates: Iterable<string>, caseSe
 }
 
 /** `message` followed by ` (did you mean X?)` when a close candidate exists. */
-export function withSuggestion(message: string, value: string, candidates: Iterable<string>, caseSensitive = true): string {
+export function withSuggestion(
+  message: string,
+  value: string,
+  candidates: Iterable<string>,
+  caseSensitive = true,
+): string {
   const match = closestMatch(value, candidates, caseSensitive);
   return match === undefined ? message : `${message} (did you mean ${match}?)`;
+}
+
+/**
+ * BuildKit's suggest.Search: the first candidate at the smallest edit distance below 3, or undefined
+ * (also when one is equal: then the value was not misspelt). Used for build-check hints.
+ */
+export function searchSuggestion(
+  value: string,
+  candidates: Iterable<string>,
+  caseSensitive = true,
+): string | undefined {
+  const needle = caseSensitive ? value : value.toLowerCase();
+  let match: string | undefined;
+  let least = 3;
+  for (const candidate of candidates) {
+    const option = caseSensitive ? candidate : candidate.toLowerCase();
+    if (option === needle) return undefined;
+    const distance = editDistance(needle, option);
+    if (distance < least) {
+      match = candidate;
+      least = distance;
+    }
+  }
+  return match;
 }

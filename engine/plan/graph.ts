@@ -2,15 +2,16 @@
 // and which stages a target needs (BuildKit resolves FROM/--from the same way and never builds the rest).
 import type { Position } from '../dockerfile/ast.js';
 import { syntaxErrorAt } from '../dockerfile/errors.js';
-import { expandWord, type EscapeToken } from '../expand/lex.js';
+import { parseDockerfile } from '../dockerfile/parser.js';
+import { PositionedError } from '../errors.js';
 import { ExpansionError } from '../expand/errors.js';
+import { expandWord, type EscapeToken } from '../expand/lex.js';
+import { parseInstruction } from '../instructions/parse.js';
 import { withSuggestion } from '../instructions/suggest.js';
 import type { DockerfileDefinition, StageDefinition, StageInstruction } from '../instructions/types.js';
+import { namedContextFor, type NamedContext } from './named-contexts.js';
 
-export type StageBase =
-  | { kind: 'scratch' }
-  | { kind: 'stage'; stage: number }
-  | { kind: 'image'; ref: string };
+export type StageBase = { kind: 'scratch' } | { kind: 'stage'; stage: number } | { kind: 'image'; ref: string };
 
 export type DependencyKind = 'from' | 'copy' | 'mount';
 
@@ -19,6 +20,8 @@ export interface StageDependency {
   kind: DependencyKind;
   /** The instruction that creates the edge (FROM for `from`). */
   position: Position;
+  /** A `--build-context NAME=target:STAGE` edge: the stage may come later in the file. */
+  anyOrder?: boolean;
 }
 
 export interface StageNode {
@@ -42,16 +45,10 @@ export interface StageGraph {
   byName: ReadonlyMap<string, number>;
 }
 
-/** A problem with stages or targets: unknown target, bad reference, cycle. */
-export class PlanError extends Error {
+/** A problem with stages or targets (unknown target, bad reference, cycle); `position` is where in the Dockerfile, when a line of it is the cause. */
+export class PlanError extends PositionedError<Position | undefined> {
   override readonly name = 'PlanError';
-  constructor(
-    message: string,
-    /** Where in the Dockerfile, when the problem comes from a line of it. */
-    readonly position?: Position,
-  ) {
-    super(message);
-  }
+  override readonly code = 'MSBUILD_PLAN';
 }
 
 interface GraphOptions {
@@ -59,6 +56,7 @@ interface GraphOptions {
   source: string;
   escapeToken: EscapeToken;
   globalArgs: ReadonlyMap<string, string>;
+  namedContexts?: ReadonlyMap<string, NamedContext>;
 }
 
 /** Builds the graph of every stage in the file, in file order. */
@@ -72,7 +70,8 @@ export function buildStageGraph(definition: DockerfileDefinition, options: Graph
     let platform = '';
     try {
       baseName = expandWord(from.baseName, options.globalArgs, { escapeToken: options.escapeToken }).value;
-      if (from.platform !== '') platform = expandWord(from.platform, options.globalArgs, { escapeToken: options.escapeToken }).value;
+      if (from.platform !== '')
+        platform = expandWord(from.platform, options.globalArgs, { escapeToken: options.escapeToken }).value;
     } catch (error) {
       if (error instanceof ExpansionError) throw syntaxErrorAt(where, from.node.argsPosition, error.message);
       throw error;
@@ -82,24 +81,53 @@ export function buildStageGraph(definition: DockerfileDefinition, options: Graph
     }
     // Only stages above this one can be a base (BuildKit registers stages in file order).
     const baseStage = byName.get(baseName.toLowerCase());
-    const base: StageBase =
-      baseStage !== undefined ? { kind: 'stage', stage: baseStage } : baseName === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: baseName };
     const name = from.stageName;
+    // A named context replaces the stage of its name (whose instructions then do not run), or its base image.
+    const replacing = name !== '' ? namedContextFor(options.namedContexts, name) : undefined;
+    const named =
+      replacing ??
+      (baseStage === undefined && baseName !== 'scratch'
+        ? namedContextFor(options.namedContexts, baseName)
+        : undefined);
+    const fromContext = named
+      ? contextBase(named, { name: replacing ? name : baseName, byName, definition, where, from })
+      : undefined;
+    const base: StageBase =
+      fromContext?.base ??
+      (baseStage !== undefined
+        ? { kind: 'stage', stage: baseStage }
+        : baseName === 'scratch'
+          ? { kind: 'scratch' }
+          : { kind: 'image', ref: baseName });
+    const instructions = [...(fromContext?.instructions ?? []), ...(replacing ? [] : stage.instructions)];
     const node: StageNode = {
       index: stage.index,
       name,
       displayName: name !== '' ? name : `stage-${stage.index}`,
-      definition: stage,
+      definition: instructions === stage.instructions ? stage : { ...stage, instructions },
       baseName,
       platform,
       base,
-      dependencies: base.kind === 'stage' ? [{ stage: base.stage, kind: 'from', position: from.range.start }] : [],
+      dependencies:
+        base.kind === 'stage'
+          ? [{ stage: base.stage, kind: 'from', position: from.range.start, ...(named ? { anyOrder: true } : {}) }]
+          : [],
       copiedImages: [],
     };
     stages.push(node);
     if (name !== '') byName.set(name, stage.index);
   }
-  for (const node of stages) addInstructionEdges(node, node.definition.instructions, stages, byName, { ...where, escapeToken: options.escapeToken });
+  for (const node of stages)
+    addInstructionEdges(
+      node,
+      node.definition.instructions,
+      { stages, byName },
+      {
+        ...where,
+        escapeToken: options.escapeToken,
+        ...(options.namedContexts ? { namedContexts: options.namedContexts } : {}),
+      },
+    );
   return { stages, byName };
 }
 
@@ -107,12 +135,21 @@ export function buildStageGraph(definition: DockerfileDefinition, options: Graph
 export function addInstructionEdges(
   node: StageNode,
   instructions: readonly StageInstruction[],
-  stages: readonly StageNode[],
-  byName: ReadonlyMap<string, number>,
-  where: { file: string; source: string; escapeToken: EscapeToken },
+  graph: { stages: readonly StageNode[]; byName: ReadonlyMap<string, number> },
+  where: { file: string; source: string; escapeToken: EscapeToken; namedContexts?: ReadonlyMap<string, NamedContext> },
 ): void {
-  const addImage = (ref: string) => {
-    if (!node.copiedImages.includes(ref)) node.copiedImages.push(ref);
+  const { stages, byName } = graph;
+  const addImage = (ref: string, position: Position, kind: DependencyKind) => {
+    const named = namedContextFor(where.namedContexts, ref);
+    if (named?.kind === 'dir') return;
+    if (named?.kind === 'stage') {
+      const stage = byName.get(named.stage);
+      if (stage === undefined) throw syntaxErrorAt(where, position, unknownTargetMessage(named.stage, byName));
+      node.dependencies.push({ stage, kind, position, anyOrder: true });
+      return;
+    }
+    const image = named?.kind === 'image' ? named.ref : ref;
+    if (!node.copiedImages.includes(image)) node.copiedImages.push(image);
   };
   for (const instruction of instructions) {
     if (instruction.kind === 'COPY' && instruction.from !== '') {
@@ -127,21 +164,28 @@ export function addInstructionEdges(
       if (/^-?\d+$/.test(from)) {
         const index = Number(from);
         if (index < 0 || index >= stages.length) {
-          throw syntaxErrorAt(where, instruction.node.range.start, `invalid stage index ${from}: the Dockerfile has stages 0 to ${stages.length - 1}`);
+          throw syntaxErrorAt(
+            where,
+            instruction.node.range.start,
+            `invalid stage index ${from}: the Dockerfile has stages 0 to ${stages.length - 1}`,
+          );
         }
         node.dependencies.push({ stage: index, kind: 'copy', position: instruction.node.range.start });
-      } else {
+      } else if (namedContextFor(where.namedContexts, from)?.kind !== 'dir') {
+        // A directory context is read as it is, also where a stage of its name stands for it.
         const stage = byName.get(from.toLowerCase());
-        if (stage !== undefined) node.dependencies.push({ stage, kind: 'copy', position: instruction.node.range.start });
-        else addImage(from);
+        if (stage !== undefined)
+          node.dependencies.push({ stage, kind: 'copy', position: instruction.node.range.start });
+        else addImage(from, instruction.node.range.start, 'copy');
       }
     }
     if (instruction.kind === 'RUN') {
       for (const mount of instruction.mounts) {
         if (mount.from === '') continue;
         const stage = byName.get(mount.from.toLowerCase());
-        if (stage !== undefined) node.dependencies.push({ stage, kind: 'mount', position: instruction.node.range.start });
-        else addImage(mount.from);
+        if (stage !== undefined)
+          node.dependencies.push({ stage, kind: 'mount', position: instruction.node.range.start });
+        else addImage(mount.from, instruction.node.range.start, 'mount');
       }
     }
   }
@@ -164,20 +208,28 @@ export function resolveTarget(graph: StageGraph, target: string | undefined): St
   if (index === undefined) {
     const names = [...graph.byName.keys()];
     const known = names.length > 0 ? ` (stages: ${names.join(', ')})` : ' (the Dockerfile has no named stages)';
-    throw new PlanError(withSuggestion(`target stage ${JSON.stringify(target)} could not be found${known}`, target, names));
+    throw new PlanError(
+      withSuggestion(`target stage ${JSON.stringify(target)} could not be found${known}`, target, names),
+      undefined,
+    );
   }
   return graph.stages[index];
 }
 
-/** Stages the target needs, itself included, in file order. Unneeded stages are never built or checked. */
+/**
+ * Stages the target needs, itself included, in file order. Unneeded stages are never built or checked.
+ * Walks with a list, as every walk of the graph here: a chain of 10,000 stages is a valid Dockerfile.
+ */
 export function reachableStages(graph: StageGraph, target: StageNode): StageNode[] {
-  const seen = new Set<number>();
-  const visit = (index: number) => {
-    if (seen.has(index)) return;
-    seen.add(index);
-    for (const dependency of graph.stages[index].dependencies) visit(dependency.stage);
-  };
-  visit(target.index);
+  const seen = new Set<number>([target.index]);
+  const pending = [target.index];
+  for (let index = pending.pop(); index !== undefined; index = pending.pop()) {
+    for (const dependency of graph.stages[index].dependencies) {
+      if (seen.has(dependency.stage)) continue;
+      seen.add(dependency.stage);
+      pending.push(dependency.stage);
+    }
+  }
   return graph.stages.filter((stage) => seen.has(stage.index));
 }
 
@@ -185,10 +237,15 @@ export function reachableStages(graph: StageGraph, target: StageNode): StageNode
  * Checks the reachable stages' references: a stage can only read stages defined above it
  * (a reference below is either a cycle or an ordering mistake; both are named).
  */
-export function validateReferences(graph: StageGraph, stages: readonly StageNode[], where: { file: string; source: string }): void {
+export function validateReferences(
+  graph: StageGraph,
+  stages: readonly StageNode[],
+  where: { file: string; source: string },
+): void {
   for (const stage of stages) {
     for (const dependency of stage.dependencies) {
       if (dependency.stage < stage.index) continue;
+      if (dependency.anyOrder && dependency.stage !== stage.index && !findCycle(graph, stage.index)) continue;
       const other = graph.stages[dependency.stage];
       const cycle = findCycle(graph, stage.index);
       const message = cycle
@@ -201,25 +258,34 @@ export function validateReferences(graph: StageGraph, stages: readonly StageNode
   }
 }
 
+/** A cycle through `start`'s dependencies, as the path that closes it; depth-first with an explicit stack. */
 function findCycle(graph: StageGraph, start: number): number[] | undefined {
   const path: number[] = [];
   const onPath = new Set<number>();
   const done = new Set<number>();
-  const visit = (index: number): number[] | undefined => {
-    if (onPath.has(index)) return [...path.slice(path.indexOf(index)), index];
-    if (done.has(index)) return undefined;
+  // Each frame: a stage on the path and the next of its dependencies to follow.
+  const frames: Array<{ index: number; next: number }> = [];
+  const enter = (index: number) => {
     onPath.add(index);
     path.push(index);
-    for (const dependency of graph.stages[index].dependencies) {
-      const cycle = visit(dependency.stage);
-      if (cycle) return cycle;
-    }
-    path.pop();
-    onPath.delete(index);
-    done.add(index);
-    return undefined;
+    frames.push({ index, next: 0 });
   };
-  return visit(start);
+  enter(start);
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1];
+    const dependencies = graph.stages[frame.index].dependencies;
+    if (frame.next >= dependencies.length) {
+      frames.pop();
+      path.pop();
+      onPath.delete(frame.index);
+      done.add(frame.index);
+      continue;
+    }
+    const next = dependencies[frame.next++].stage;
+    if (onPath.has(next)) return [...path.slice(path.indexOf(next)), next];
+    if (!done.has(next)) enter(next);
+  }
+  return undefined;
 }
 
 /**
@@ -229,23 +295,34 @@ function findCycle(graph: StageGraph, start: number): number[] | undefined {
 export function parallelLevels(stages: readonly StageNode[]): StageNode[][] {
   const included = new Map(stages.map((stage) => [stage.index, stage]));
   const levelOf = new Map<number, number>();
-  const level = (stage: StageNode): number => {
-    const known = levelOf.get(stage.index);
-    if (known !== undefined) return known;
-    levelOf.set(stage.index, 0); // guards against cycles; validateReferences reports them
-    let deepest = -1;
-    for (const dependency of stage.dependencies) {
-      const other = included.get(dependency.stage);
-      if (other && other !== stage) deepest = Math.max(deepest, level(other));
+  for (const root of stages) {
+    if (levelOf.has(root.index)) continue;
+    // Post-order with an explicit stack: a stage's level is known once its dependencies' are.
+    const frames: Array<{ stage: StageNode; next: number; deepest: number }> = [{ stage: root, next: 0, deepest: -1 }];
+    levelOf.set(root.index, 0); // guards against cycles; validateReferences reports them
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      const dependencies = frame.stage.dependencies;
+      if (frame.next >= dependencies.length) {
+        frames.pop();
+        levelOf.set(frame.stage.index, frame.deepest + 1);
+        const parent = frames[frames.length - 1];
+        if (parent) parent.deepest = Math.max(parent.deepest, frame.deepest + 1);
+        continue;
+      }
+      const other = included.get(dependencies[frame.next++].stage);
+      if (!other || other === frame.stage) continue;
+      const known = levelOf.get(other.index);
+      if (known !== undefined) {
+        frame.deepest = Math.max(frame.deepest, known);
+        continue;
+      }
+      levelOf.set(other.index, 0);
+      frames.push({ stage: other, next: 0, deepest: -1 });
     }
-    levelOf.set(stage.index, deepest + 1);
-    return deepest + 1;
-  };
-  const levels: StageNode[][] = [];
-  for (const stage of stages) {
-    const n = level(stage);
-    (levels[n] ??= []).push(stage);
   }
+  const levels: StageNode[][] = [];
+  for (const stage of stages) (levels[levelOf.get(stage.index) as number] ??= []).push(stage);
   return levels;
 }
 
@@ -257,4 +334,42 @@ export function externalImages(stages: readonly StageNode[]): string[] {
     for (const image of stage.copiedImages) images.add(image);
   }
   return [...images];
+}
+
+function unknownTargetMessage(stage: string, byName: ReadonlyMap<string, number>): string {
+  return withSuggestion(`--build-context target:${stage}: no stage ${JSON.stringify(stage)} in the Dockerfile`, stage, [
+    ...byName.keys(),
+  ]);
+}
+
+/**
+ * A stage's start when a named context stands for it or for its base: an image, another stage (of
+ * any position: BuildKit builds a target: context as a build of its own), or a directory, whose files
+ * a COPY writes onto scratch first.
+ */
+function contextBase(
+  named: NamedContext,
+  options: {
+    /** The name the context was given. */
+    name: string;
+    byName: ReadonlyMap<string, number>;
+    definition: DockerfileDefinition;
+    where: { file: string; source: string };
+    from: StageDefinition['from'];
+  },
+): { base: StageBase; instructions?: StageInstruction[] } {
+  const { byName, definition, where, from } = options;
+  if (named.kind === 'image') return { base: { kind: 'image', ref: named.ref } };
+  if (named.kind === 'stage') {
+    const stage = byName.get(named.stage) ?? definition.stages.find((s) => s.from.stageName === named.stage)?.index;
+    if (stage === undefined) throw syntaxErrorAt(where, from.range.start, unknownTargetMessage(named.stage, byName));
+    return { base: { kind: 'stage', stage } };
+  }
+  const text = `COPY --from=${options.name} / /`;
+  const node = {
+    ...parseDockerfile(text, { file: where.file }).instructions[0],
+    range: from.range,
+    argsPosition: from.range.start,
+  };
+  return { base: { kind: 'scratch' }, instructions: [parseInstruction(node, where) as StageInstruction] };
 }

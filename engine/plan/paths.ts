@@ -20,3 +20,9 @@ export function normalizePath(parent: string, path: string, keepSlash: boolean):
   }
   return result;
 }
+
+/** `/abs/./x/../y/` → `/abs/y`: Go's path.Clean of an absolute path. */
+export function cleanPath(path: string): string {
+  const clean = posix.normalize(path.startsWith('/') ? path : `/${path}`);
+  return clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
+}

@@ -3,18 +3,20 @@
 import type { DockerfileAst } from '../dockerfile/ast.js';
 import { syntaxErrorAt } from '../dockerfile/errors.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
-import { globalArgScope, hostPlatform, isProxyArg, MetaArgError, parsePlatform, platformArgs, type Platform } from '../expand/args.js';
 import { emptyImageConfig, type ImageConfig } from '../image/config.js';
 import { parseDefinition, parseInstruction } from '../instructions/parse.js';
 import type { DockerfileDefinition, StageInstruction } from '../instructions/types.js';
 import {
-  dispatchStage,
-  inheritState,
-  initialState,
-  type CopySource,
-  type DispatchState,
-  type DispatchedStep,
-} from './dispatch.js';
+  formatPlatform,
+  globalArgScope,
+  hostPlatform,
+  isProxyArg,
+  MetaArgError,
+  parsePlatform,
+  platformArgs,
+  type Platform,
+} from './args.js';
+import { dispatchStage, inheritState, initialState, type DispatchState } from './dispatch.js';
 import {
   addInstructionEdges,
   buildStageGraph,
@@ -26,6 +28,8 @@ import {
   type StageGraph,
   type StageNode,
 } from './graph.js';
+import { namedContextFor, type NamedContext } from './named-contexts.js';
+import type { CopySource, DispatchedStep } from './step.js';
 
 /** What is known of a base image: its config, or nothing when planning without a daemon. */
 export type BaseImageResolver = (ref: string, platform: Platform) => Promise<ImageConfig | undefined>;
@@ -38,6 +42,10 @@ export interface PlanOptions {
   /** `--platform` of the build (defaults to the host's). */
   platform?: string;
   resolveBaseImage?: BaseImageResolver;
+  /** `--build-context` NAME → what replaces the stage or image of that name. */
+  namedContexts?: ReadonlyMap<string, NamedContext>;
+  /** Plan every stage, not just those the target needs (what `--check` looks at without a target). */
+  allStages?: boolean;
 }
 
 export interface StagePlan {
@@ -98,7 +106,13 @@ export async function planFromAst(ast: DockerfileAst, options: PlanOptions = {})
     if (error instanceof MetaArgError) throw syntaxErrorAt(where, error.instruction.node.argsPosition, error.message);
     throw error;
   }
-  const graph = buildStageGraph(definition, { file: ast.file, source: ast.source, escapeToken: ast.escapeToken, globalArgs });
+  const graph = buildStageGraph(definition, {
+    file: ast.file,
+    source: ast.source,
+    escapeToken: ast.escapeToken,
+    globalArgs,
+    ...(options.namedContexts ? { namedContexts: options.namedContexts } : {}),
+  });
   const target = resolveTarget(graph, options.target);
 
   // Base configs can add ONBUILD triggers, and triggers can add stages: resolve until nothing changes.
@@ -106,34 +120,50 @@ export async function planFromAst(ast: DockerfileAst, options: PlanOptions = {})
   const triggersOf = new Map<number, StageInstruction[]>();
   let reachable: StageNode[];
   for (;;) {
-    reachable = reachableStages(graph, target);
+    reachable = options.allStages ? graph.stages : reachableStages(graph, target);
     let changed = false;
     for (const stage of reachable) {
       if (triggersOf.has(stage.index)) continue;
-      const triggers = await triggersFor(stage, graph, baseConfigs, options.resolveBaseImage, platform, ast);
+      const triggers = await triggersFor(
+        stage,
+        graph,
+        { configs: baseConfigs, resolve: options.resolveBaseImage, platform },
+        ast,
+      );
       triggersOf.set(stage.index, triggers);
       if (triggers.length > 0) {
         const before = stage.dependencies.length;
-        addInstructionEdges(stage, triggers, graph.stages, graph.byName, { ...where, escapeToken: ast.escapeToken });
+        addInstructionEdges(stage, triggers, graph, {
+          ...where,
+          escapeToken: ast.escapeToken,
+          ...(options.namedContexts ? { namedContexts: options.namedContexts } : {}),
+        });
         if (stage.dependencies.length !== before) changed = true;
       }
     }
     if (!changed) break;
   }
   validateReferences(graph, reachable, where);
+  for (const stage of reachable) checkStagePlatform(stage, [build, platform], where);
 
   const plans = new Map<number, StagePlan>();
   const copySourceOf = (from: string): CopySource => {
     if (/^-?\d+$/.test(from)) return { kind: 'stage', stage: Number(from) };
+    const named = namedContextFor(options.namedContexts, from);
+    if (named?.kind === 'dir') return { kind: 'dir', path: named.path };
     const stage = graph.byName.get(from.toLowerCase());
-    return stage === undefined ? { kind: 'image', ref: from } : { kind: 'stage', stage };
+    if (stage !== undefined) return { kind: 'stage', stage };
+    if (named?.kind === 'stage') return { kind: 'stage', stage: graph.byName.get(named.stage) as number };
+    return { kind: 'image', ref: named?.kind === 'image' ? named.ref : from };
   };
-  for (const stage of reachable) {
+  // Bases first: a `target:` context may make a stage build on one further down the file.
+  for (const stage of parallelLevels(reachable).flat()) {
     let start: DispatchState;
     let baseKnown = true;
     if (stage.base.kind === 'stage') {
       const parent = plans.get(stage.base.stage);
-      if (!parent) throw syntaxErrorAt(where, stage.definition.from.range.start, `stage ${stage.baseName} is not planned`);
+      if (!parent)
+        throw syntaxErrorAt(where, stage.definition.from.range.start, `stage ${stage.baseName} is not planned`);
       start = inheritState(parent.final);
       baseKnown = parent.baseKnown;
     } else if (stage.base.kind === 'scratch') {
@@ -144,22 +174,37 @@ export async function planFromAst(ast: DockerfileAst, options: PlanOptions = {})
       start = initialState(config ?? emptyImageConfig(platform));
     }
     const triggers = triggersOf.get(stage.index) ?? [];
-    const dispatched = dispatchStage(stage.displayName, triggers, stage.definition.instructions, start, {
-      file: ast.file,
-      source: ast.source,
-      escapeToken: ast.escapeToken,
-      globalArgs,
-      buildArgs,
-      platform,
-      copySourceOf,
+    const dispatched = dispatchStage(
+      { name: stage.displayName, triggers, instructions: stage.definition.instructions },
+      start,
+      {
+        file: ast.file,
+        source: ast.source,
+        escapeToken: ast.escapeToken,
+        globalArgs,
+        buildArgs,
+        platform,
+        copySourceOf,
+        ...(options.namedContexts ? { namedContexts: options.namedContexts } : {}),
+      },
+    );
+    plans.set(stage.index, {
+      node: stage,
+      triggers,
+      steps: dispatched.steps,
+      start,
+      final: dispatched.final,
+      baseKnown,
     });
-    plans.set(stage.index, { node: stage, triggers, steps: dispatched.steps, start, final: dispatched.final, baseKnown });
   }
 
   const declared = new Set<string>();
   for (const instruction of definition.metaArgs) for (const arg of instruction.args) declared.add(arg.key);
   for (const plan of plans.values()) for (const arg of plan.final.declaredArgs) declared.add(arg.key);
-  const unusedBuildArgs = [...buildArgs.keys()].filter((key) => !declared.has(key) && !isProxyArg(key) && !predefined.has(key));
+  const unusedBuildArgs = [...buildArgs.keys()].filter(
+    // BUILDKIT_* args configure the frontend (BUILDKIT_DOCKERFILE_CHECK): no stage declares them.
+    (key) => !declared.has(key) && !isProxyArg(key) && !predefined.has(key) && !key.startsWith('BUILDKIT_'),
+  );
 
   return {
     ast,
@@ -180,11 +225,10 @@ export async function planFromAst(ast: DockerfileAst, options: PlanOptions = {})
 async function triggersFor(
   stage: StageNode,
   graph: StageGraph,
-  baseConfigs: Map<string, ImageConfig | undefined>,
-  resolve: BaseImageResolver | undefined,
-  platform: Platform,
+  bases: { configs: Map<string, ImageConfig | undefined>; resolve: BaseImageResolver | undefined; platform: Platform },
   ast: DockerfileAst,
 ): Promise<StageInstruction[]> {
+  const { configs: baseConfigs, resolve, platform } = bases;
   let expressions: string[] = [];
   if (stage.base.kind === 'stage') {
     const parent = graph.stages[stage.base.stage];
@@ -198,11 +242,42 @@ async function triggersFor(
   return expressions.map((expression) => {
     const triggerAst = parseDockerfile(expression, { file: `${ast.file} (ONBUILD trigger of ${stage.baseName})` });
     if (triggerAst.instructions.length !== 1) {
-      throw syntaxErrorAt(ast, from.range.start, `onbuild trigger should be a single expression: ${JSON.stringify(expression)}`);
+      throw syntaxErrorAt(
+        ast,
+        from.range.start,
+        `onbuild trigger should be a single expression: ${JSON.stringify(expression)}`,
+      );
     }
     const node = { ...triggerAst.instructions[0], range: from.range, argsPosition: from.range.start };
     const instruction = parseInstruction(node, { file: ast.file, source: ast.source });
-    if (instruction.kind === 'FROM') throw syntaxErrorAt(ast, from.range.start, 'FROM isn\'t allowed as an ONBUILD trigger');
+    if (instruction.kind === 'FROM')
+      throw syntaxErrorAt(ast, from.range.start, "FROM isn't allowed as an ONBUILD trigger");
     return instruction;
   });
+}
+
+function samePlatform(a: Platform, b: Platform): boolean {
+  return a.os === b.os && a.architecture === b.architecture && (!a.variant || !b.variant || a.variant === b.variant);
+}
+
+/**
+ * FROM --platform: msbuild runs every stage on the daemon's platform, without emulation, so the build
+ * and target platforms are accepted (`--platform=$BUILDPLATFORM` is a common idiom) and others refused.
+ */
+function checkStagePlatform(stage: StageNode, accepted: readonly Platform[], where: { file: string; source: string }) {
+  if (stage.platform === '') return;
+  const from = stage.definition.from;
+  const at = from.node.flags.find((flag) => flag.text.startsWith('--platform'))?.position ?? from.range.start;
+  let wanted: Platform;
+  try {
+    wanted = parsePlatform(stage.platform);
+  } catch (error) {
+    throw syntaxErrorAt(where, at, `failed to parse platform ${stage.platform}: ${(error as Error).message}`);
+  }
+  if (accepted.some((platform) => samePlatform(platform, wanted))) return;
+  throw syntaxErrorAt(
+    where,
+    at,
+    `FROM --platform=${stage.platform} is not supported by msbuild: it builds for ${formatPlatform(accepted[0])} only (no emulation)`,
+  );
 }

@@ -1,207 +1,185 @@
-// COPY/ADD steps. The sources are resolved and digested first (the cache key needs them); on a miss
-// the layer is written by msbuild and loaded when the image's files are all known (scratch stages),
-// or extracted into a never-started container and committed otherwise. Every phase (digesting,
-// writing the layer, the upload, the commit) stops when the step's signal aborts.
-import { createReadStream } from 'node:fs';
+// The COPY/ADD op. Its key holds the content digest of what it copies, so the sources are resolved
+// and digested first; a COPY --from an image seen before has a known digest and a hit needs no fetch
+// at all. On a miss the layer is written by msbuild: loaded later with the stage when the image's
+// files are all known (scratch stages), or put into the worker's mount of the image otherwise.
 import { rm } from 'node:fs/promises';
-import { join, posix } from 'node:path';
-import { copyEntries, containerView, knownView, recordEntries, type TargetView } from '../copy/apply.js';
-import { ImageSourceFs, InlineSourceFs } from '../copy/image-source.js';
-import { hasWildcard } from '../copy/pattern.js';
-import { cleanSourcePath, linkTargetOf, matchWildcard, resolveSources, type CopyItem } from '../copy/resolve.js';
-import type { SourceFs } from '../copy/source-fs.js';
-import { DownloadedFs, isArchive, unpackArchive } from '../copy/add-sources.js';
-import { contentDigestOf, type ContentDigest, type FileDigestMemo } from '../cache/content-digest.js';
-import type { BuildContainer } from '../docker/container.js';
-import { statusCodeOf } from '../docker/daemon.js';
-import { addWrittenLayer, adoptCommittedLayer } from '../image/assemble.js';
+import { join } from 'node:path';
+import { digestOf } from '../cache/key.js';
+import { loadIgnoreRules } from '../context/ignore.js';
+import { copyEntries, knownView, recordEntries, type TargetView } from '../copy/apply.js';
+import { ContextFs } from '../copy/source-fs.js';
+import { KnownFs } from '../image/known-fs.js';
 import { writeLayer } from '../image/layer.js';
-import type { CopyAction, DispatchedStep } from '../plan/dispatch.js';
-import type { ImageState } from '../image/state.js';
-import type { StepContext, StepOutcome } from './context.js';
-import { ownerFor, scratchContainer } from './users.js';
+import { addWrittenLayer, withNewLayer, type ImageState, type StepChange } from '../image/state.js';
+import type { CopyAction, DispatchedStep } from '../plan/step.js';
+import type { CacheMap, Op, OpInputs, StepOutcome, StepRun } from '../solver/op.js';
+import { prepareCopy, type PreparedCopy, type ResolvedCopySource } from './copy-sources.js';
+import type { StepEnv } from './env.js';
+import { ownerFor } from './users.js';
 
-/** Sources resolved and digested; owns fetched files until disposed. */
-export interface PreparedCopy {
-  items: Array<{ fs: SourceFs; item: CopyItem }>;
-  digest: ContentDigest;
-  dispose(): Promise<void>;
+/** A PreparedCopy whose dispose() runs at most once (a prefetch may be disposed by its step and its stage). */
+function onlyOnce(prepared: PreparedCopy): PreparedCopy {
+  let disposed: Promise<void> | undefined;
+  return { ...prepared, dispose: () => (disposed ??= prepared.dispose()) };
 }
 
-/** Where COPY reads: the context, or an image (a stage's result or an external image) by daemon ID. */
-export type ResolvedCopySource = { kind: 'context'; fs: SourceFs } | { kind: 'image'; image: string; description: string };
+/** What a COPY --from digest is remembered under: the image and what is copied from it. */
+function fromKeyOf(image: string, action: CopyAction): string {
+  const { sources, excludes, unpack, parents } = action;
+  return digestOf({ image, sources, excludes, unpack, ...(parents ? { parents } : {}) });
+}
 
-/** The directory to fetch from an image for a source argument: itself, or the part before a wildcard. */
-function fetchRoot(argument: string): string {
-  const clean = cleanSourcePath(argument);
-  if (!hasWildcard(clean)) return clean;
-  const parts = clean.split('/');
-  const fixed: string[] = [];
-  for (const part of parts.slice(0, -1)) {
-    if (hasWildcard(part)) break;
-    fixed.push(part);
+/** The source of a COPY, once ready; undefined in a dry run whose source stage would rebuild. */
+async function resolveSource(
+  env: StepEnv,
+  action: CopyAction,
+  signal: AbortSignal,
+): Promise<ResolvedCopySource | undefined> {
+  const source = action.source;
+  if (source.kind === 'context') return { kind: 'context', fs: env.contextFs };
+  // A `--build-context NAME=DIR` directory, read as the context is (its own .dockerignore applies).
+  if (source.kind === 'dir')
+    return { kind: 'context', fs: new ContextFs(source.path, await loadIgnoreRules(source.path, undefined)) };
+  if (source.kind === 'stage') {
+    const outcome = await env.stages.wait(source.stage);
+    if (outcome.virtual) return undefined;
+    // Any image with the stage's layers will do to read its files.
+    const ref = await env.stages.refOf(outcome.state, signal);
+    return { kind: 'image', ref, description: `stage ${env.stages.nameOf(source.stage)}` };
   }
-  return fixed.join('/');
+  const image = await env.baseImages.resolve(source.ref);
+  return { kind: 'image', ref: image.id, description: `image ${source.ref}` };
+}
+
+export function copyOp(env: StepEnv, step: DispatchedStep, action: CopyAction): Op {
+  let source: Promise<ResolvedCopySource | undefined> | undefined;
+  let prefetched: Promise<PreparedCopy | undefined> | undefined;
+  let prepared: PreparedCopy | undefined;
+  let ready: ResolvedCopySource | undefined;
+  let disposed: Promise<void> | undefined;
+  const sourceOnce = (signal: AbortSignal) => (source ??= resolveSource(env, action, signal));
+  const fromKey = () => {
+    if (ready?.kind !== 'image') return undefined;
+    const key = fromKeyOf(ready.ref, action);
+    env.fromUsed?.(key, { image: ready.ref, rekey: (image) => fromKeyOf(image, action) });
+    return key;
+  };
+  return {
+    // Fetching starts as soon as the source is ready, so the stage's steps (which run one after
+    // another) do not wait for fetches one by one; not when the digest is known: a hit needs none.
+    prefetch(signal) {
+      if (action.source.kind === 'context') return;
+      prefetched = sourceOnce(signal).then(async (found) => {
+        if (!found || found.kind !== 'image') return undefined;
+        if (env.memos.imageDigests.has(fromKeyOf(found.ref, action))) return undefined;
+        return onlyOnce(await prepareCopy(env, action, found, { memo: undefined, time: new Date(), signal }));
+      });
+      prefetched.catch(() => undefined);
+    },
+    async waitForInputs(signal): Promise<OpInputs> {
+      ready = await sourceOnce(signal);
+      const stages = action.source.kind === 'stage' ? [action.source.stage] : [];
+      if (ready) return { ready: true, stages };
+      return { ready: false, stages, rebuiltStage: env.stages.nameOf(stages[0]) };
+    },
+    knownInputs() {
+      const key = fromKey();
+      const digest = key === undefined ? undefined : env.memos.imageDigests.get(key);
+      return digest === undefined ? undefined : { contentDigest: digest };
+    },
+    async cacheMap(run: StepRun): Promise<CacheMap> {
+      const found = ready as ResolvedCopySource;
+      prepared =
+        (await prefetched) ??
+        (await prepareCopy(env, action, found, {
+          memo: found.kind === 'context' ? env.memos.fileMemo : undefined,
+          time: run.time,
+          signal: run.signal,
+        }));
+      const key = fromKey();
+      if (key !== undefined) env.memos.imageDigests.set(key, prepared.digest.digest);
+      const digest = prepared.digest;
+      return {
+        inputs: { contentDigest: digest.digest },
+        record:
+          digest.files.size <= 5000 ? { files: Object.fromEntries(digest.files) } : { filesDigest: digest.digest },
+      };
+    },
+    exec: (state, run) => executeCopy(env, { step, action, prepared: prepared as PreparedCopy }, state, run),
+    dispose() {
+      disposed ??= (async () => {
+        await prepared?.dispose();
+        await prefetched?.then(
+          (p) => p?.dispose(),
+          () => undefined,
+        );
+      })();
+      return disposed;
+    },
+  };
 }
 
 /**
- * Paths of an image (and, for a symlink, what it points to) read through a never-started container,
- * for COPY --from and RUN --mount=type=bind,from=. Missing paths are left out. `patterns` are the
- * wildcard sources whose `paths` entry is the directory before the wildcard: the symlinks they match
- * are sources themselves, so what they point to is fetched too, wherever it is (`/usr/bin/*` links
- * to /bin/busybox).
+ * COPY --link writes its files onto an empty tree, merged onto the image as a layer of its own: the
+ * destination is not resolved through the image (its symlinks are replaced, an existing directory
+ * without a trailing `/` is not written into) and its parents are written anew (0755, the --chown
+ * owner), as the Dockerfile reference describes linked copies.
  */
-export async function fetchFromImage(
-  context: StepContext,
-  image: string,
-  description: string,
-  paths: readonly string[],
-  patterns: readonly string[] = [],
-): Promise<ImageSourceFs> {
-  const fs = await ImageSourceFs.create(description);
-  const container = await scratchContainer(context, image);
-  try {
-    const fetched = new Set<string>();
-    for (const path of new Set(paths)) await fetchFollowingLinks(fs, container, path, fetched, context.signal);
-    for (const pattern of patterns) {
-      for (const match of await matchWildcard(fs, cleanSourcePath(pattern))) {
-        const target = await linkTargetOf(fs, match);
-        if (target !== undefined) await fetchFollowingLinks(fs, container, cleanSourcePath(target), fetched, context.signal);
-      }
-    }
-    return fs;
-  } catch (error) {
-    await fs.dispose();
-    throw error;
-  } finally {
-    container.release();
-  }
+function linkedView(): TargetView {
+  return knownView(new KnownFs());
 }
 
-/** Symlink hops followed for one source, as the kernel allows. */
-const maxLinkHops = 40;
+/** --chown of a linked copy: numeric IDs or root only (dispatch refused names). */
+function linkedOwner(spec: string): { uid: number; gid: number } | undefined {
+  if (spec === '') return undefined;
+  const [user, group] = spec.split(':', 2).map((part) => (part === 'root' ? 0 : Number(part)));
+  return { uid: user, gid: group ?? user };
+}
 
 /**
- * Fetches `path` from the container and, when it is a symlink, what it points to, hop by hop: COPY
- * follows a symlinked source (`COPY --from=busybox /bin/sh /sh` copies the busybox binary). `fetched`
- * is shared by a copy's sources, so a target many links share (/bin/busybox) is fetched once.
+ * Writes the copied files as a layer: onto a known filesystem without a container (loaded later with
+ * the stage), else into the worker's mount of the image, committed as the step's layer.
  */
-async function fetchFollowingLinks(fs: ImageSourceFs, container: BuildContainer, path: string, fetched: Set<string>, signal: AbortSignal): Promise<void> {
-  let next: string | undefined = path;
-  for (let hop = 0; next !== undefined && !fetched.has(next) && hop < maxLinkHops; hop++) {
-    fetched.add(next);
-    // A file or link that came with a directory already fetched needs no fetch of its own (a
-    // directory may be just the parent of something fetched, so it is fetched whole).
-    const present = await fs.lstat(next);
-    if (present === undefined || present.type === 'directory') {
-      try {
-        await fs.addArchive(next, await container.getArchive(`/${next}`, signal));
-      } catch (error) {
-        // A missing path is reported when sources are resolved (with the argument as written).
-        if (statusCodeOf(error) !== 404) throw error;
-        return;
-      }
-    }
-    const target = await linkTargetOf(fs, next);
-    next = target === undefined ? undefined : cleanSourcePath(target);
-  }
-}
-
-export async function prepareCopy(
-  context: StepContext,
-  action: CopyAction,
-  source: ResolvedCopySource,
-  memo: FileDigestMemo | undefined,
-  time: Date,
-): Promise<PreparedCopy> {
-  const owned: Array<{ dispose(): Promise<void> }> = [];
-  try {
-    let fs: SourceFs;
-    if (source.kind === 'context') fs = source.fs;
-    else {
-      const wildcards = action.sources.filter((argument) => hasWildcard(cleanSourcePath(argument)));
-      const fetched = await fetchFromImage(context, source.image, source.description, action.sources.map(fetchRoot), wildcards);
-      owned.push(fetched);
-      fs = fetched;
-    }
-    const items: Array<{ fs: SourceFs; item: CopyItem }> = [];
-    for (const argument of action.sources) {
-      if (action.add && /^https?:\/\//i.test(argument)) {
-        const download = await DownloadedFs.fetch(argument, context.tempDir, context.signal);
-        owned.push(download.fs);
-        for (const item of await resolveSources(download.fs, [download.name])) items.push({ fs: download.fs, item });
-        continue;
-      }
-      for (const item of await resolveSources(fs, [argument])) {
-        const kind = action.add && action.unpack && item.root.type === 'file' ? await isArchive(fs, item.path) : undefined;
-        if (kind === undefined) {
-          items.push({ fs, item });
-          continue;
-        }
-        // ADD unpacks local archives: their contents are copied into the destination directory.
-        const archive = await unpackArchive(fs, item.path, kind);
-        owned.push(archive);
-        const root = await archive.lstat('');
-        if (root) items.push({ fs: archive, item: { name: item.name, path: '', argument, root } });
-      }
-    }
-    if (action.inline.length > 0) {
-      const inline = new InlineSourceFs(action.inline, context.epoch ?? time);
-      for (const item of await resolveSources(inline, action.inline.map((s) => s.name))) items.push({ fs: inline, item });
-    }
-    const digest = await contentDigestOf(items, action.excludes, memo, context.signal);
-    return { items, digest, dispose: async () => void (await Promise.all(owned.map((f) => f.dispose()))) };
-  } catch (error) {
-    await Promise.all(owned.map((f) => f.dispose()));
-    throw error;
-  }
-}
-
-export async function executeCopy(
-  context: StepContext,
-  step: DispatchedStep,
-  action: CopyAction,
-  prepared: PreparedCopy,
+async function executeCopy(
+  env: StepEnv,
+  copy: { step: DispatchedStep; action: CopyAction; prepared: PreparedCopy },
   state: ImageState,
-  time: Date,
+  run: StepRun,
 ): Promise<StepOutcome> {
-  const layerPath = join(context.tempDir, `layer-${Math.random().toString(36).slice(2)}.tar`);
+  const { step, action, prepared } = copy;
+  const change: StepChange = { configAfter: step.configAfter, history: step.history, time: run.time, epoch: env.epoch };
+  const layerPath = join(env.tempDir, `layer-${Math.random().toString(36).slice(2)}.tar`);
   const requestFor = async (view: TargetView) => ({
     items: prepared.items,
     dest: action.dest,
-    owner: await ownerFor(context, state, action.chown, view),
+    owner: action.link
+      ? linkedOwner(action.chown)
+      : await ownerFor(env.worker, state, action.chown, { view, signal: run.signal }),
     chmod: action.chmod,
     excludes: action.excludes,
-    time: context.epoch ?? time,
-    ...(context.epoch ? { clampMtime: context.epoch } : {}),
+    time: env.epoch ?? run.time,
+    ...(env.epoch ? { clampMtime: env.epoch } : {}),
   });
+  if (state.knownFs) {
+    // Every file of the image is known: write the layer and load it; no container needed. The
+    // layer file stays until it is loaded (with the stage); the build's temp dir goes at its end.
+    const view = action.link ? linkedView() : knownView(state.knownFs);
+    const entries = await copyEntries(await requestFor(view), view);
+    const layer = entries.length > 0 ? await writeLayer(entries, layerPath, run.signal) : undefined;
+    const knownFs = state.knownFs.clone();
+    recordEntries(knownFs, entries);
+    return { state: { ...addWrittenLayer(state, layer, change), knownFs }, layerSize: layer?.contentSize ?? 0 };
+  }
+  const mounted = await env.worker.mount(state, run.signal);
+  if (!mounted) throw new Error('internal: an image without layers must have a known filesystem');
   try {
-    if (state.knownFs) {
-      // Every file of the image is known: write the layer and load it; no container needed.
-      const view = knownView(state.knownFs);
-      const entries = await copyEntries(await requestFor(view), view);
-      const layer = entries.length > 0 ? await writeLayer(entries, layerPath, context.signal) : undefined;
-      const next = addWrittenLayer(state, layer, step.configAfter, step.history, time, context.epoch);
-      const knownFs = state.knownFs.clone();
-      recordEntries(knownFs, entries);
-      return { state: { ...next, knownFs }, layerSize: layer?.contentSize ?? 0 };
-    }
-    if (state.layerImageId === undefined) throw new Error('internal: an image without layers must have a known filesystem');
-    const container = await scratchContainer(context, state.layerImageId);
-    try {
-      const view = containerView(container);
-      const entries = await copyEntries(await requestFor(view), view);
-      if (entries.length > 0) {
-        await writeLayer(entries, layerPath, context.signal);
-        await container.putArchive(createReadStream(layerPath), '/', context.signal);
-      }
-      const committed = await container.commit(context.signal);
-      return await adoptCommittedLayer(context.docker, state, committed, step.configAfter, step.history, time, context.epoch);
-    } finally {
-      container.release();
-    }
+    const view = action.link ? linkedView() : mounted.view;
+    const entries = await copyEntries(await requestFor(view), view);
+    if (entries.length > 0) await writeLayer(entries, layerPath, run.signal);
+    const layer = await mounted.commit(entries.length > 0 ? layerPath : undefined, run.signal);
+    return { state: withNewLayer(layer, change), layerSize: layer.layerSize };
   } finally {
-    // A written layer stays until it is loaded (with the stage); the build's temp dir goes at its end.
-    if (!state.knownFs) await rm(layerPath, { force: true });
+    mounted.release();
+    await rm(layerPath, { force: true });
   }
 }

@@ -10,7 +10,8 @@ function child(node: unknown, key: string): Record<string, unknown> {
 }
 
 test('block and flow style keys have their own lines', (t) => {
-  const text = '# bake\n\ntargets:\n  a: {context: ., foo: 1}\n  b:\n    # comment: not a key\n\n    context: 5\n    "tags": [x,\n      y]\n  c: {\n    context: .,\n    bar: 2\n  }\n';
+  const text =
+    '# bake\n\ntargets:\n  a: {context: ., foo: 1}\n  b:\n    # comment: not a key\n\n    context: 5\n    "tags": [x,\n      y]\n  c: {\n    context: .,\n    bar: 2\n  }\n';
   const { document, lines } = loadWithLines(text, 'f.yaml');
   const targets = child(document, 'targets');
   t.is(lines.key(document as object, 'targets'), 3);
@@ -28,7 +29,7 @@ test('CRLF, JSON and quoted keys', (t) => {
   t.is(crlf.lines.key(child(child(crlf.document, 'targets'), 'a'), 'foo'), 4);
   const json = loadWithLines('{\n  "targets": {\n    "a": {"context": ".",\n      "x": 1}\n  }\n}\n', 'f.json');
   t.is(json.lines.key(child(child(json.document, 'targets'), 'a'), 'x'), 4);
-  const quoted = loadWithLines("a:\n  'b c': 1\n  \"d\": {e: 1}\n", 'f.yaml');
+  const quoted = loadWithLines('a:\n  \'b c\': 1\n  "d": {e: 1}\n', 'f.yaml');
   t.is(quoted.lines.key(child(quoted.document, 'a'), 'b c'), 2);
   t.is(quoted.lines.key(child(child(quoted.document, 'a'), 'd'), 'e'), 3);
 });

@@ -22,7 +22,10 @@ test('after a file changes, explain names the file, and the steps after it as fo
   });
   cleanup.push(cacheDir, context);
   const common = ['--cache-dir', cacheDir];
-  t.is((await msbuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', ...common, context])).code, 0);
+  t.is(
+    (await msbuild(['build', '--progress', 'quiet', '--network', 'none', '--pull', 'never', ...common, context])).code,
+    0,
+  );
   const clean = await msbuild(['cache', ...common, 'explain', context]);
   t.is(clean.code, 0, clean.stderr);
   t.regex(clean.stdout, /every step is cached/);

@@ -18,11 +18,17 @@ test('a step never built before says so', (t) => {
 });
 
 test('with the same key, the miss names the entry or the image that went', (t) => {
-  t.deepEqual(explainMiss(record(), record()), ['its cache entry is gone: pruned, or the build that ran it last did not finish']);
-  t.deepEqual(explainMiss(record(), record(), { imageRemoved: true }), ['the cached image was removed from the daemon']);
+  t.deepEqual(explainMiss(record(), record()), [
+    'its cache entry is gone: pruned, or the build that ran it last did not finish',
+  ]);
+  t.deepEqual(explainMiss(record(), record(), { imageRemoved: true }), [
+    'the cached image was removed from the daemon',
+  ]);
 });
 
 test('a changed file and a changed upstream step are named', (t) => {
   t.deepEqual(explainMiss(record(), record({ key: 'k2', files: { a: 'd2' } })), ['file a changed']);
-  t.deepEqual(explainMiss(record(), record({ key: 'k2', parentKey: 'p2' }), { upstream: 'RUN make' }), ['an earlier step changed (RUN make)']);
+  t.deepEqual(explainMiss(record(), record({ key: 'k2', parentKey: 'p2' }), { upstream: 'RUN make' }), [
+    'an earlier step changed (RUN make)',
+  ]);
 });

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../engine/build.js';
 import type { BuildEvent } from '../../engine/events.js';
-import { dockerCli, makeContext, removeDir, removeImages, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
+import {
+  dockerCli,
+  makeContext,
+  removeDir,
+  removeImages,
+  requireDaemon,
+  runCommand,
+  uniqueName,
+} from '../support/docker.js';
 
 const baseImage = `${uniqueName('msbuild-matrix-base')}:latest`;
 const dockerfile = (base: string) =>
@@ -40,7 +48,9 @@ const cleanup: string[] = [];
 async function makeBaseImage(tag: string, marker: string): Promise<void> {
   const context = await makeContext({ Dockerfile: `FROM busybox\nRUN echo ${marker} > /base-marker\n` });
   cleanup.push(context);
-  const result = await runCommand(dockerCli, ['build', '-q', '--network', 'none', '-t', tag, context], { env: { DOCKER_BUILDKIT: '1' } });
+  const result = await runCommand(dockerCli, ['build', '-q', '--network', 'none', '-t', tag, context], {
+    env: { DOCKER_BUILDKIT: '1' },
+  });
   if (result.code !== 0) throw new Error(`base image: ${result.stderr}`);
 }
 
@@ -64,7 +74,11 @@ test.after.always(async () => {
 });
 
 /** Rebuilds a copy of the baseline after `change`, returning which steps ran (not cached). */
-async function stepsThatRun(change: (context: string) => Promise<void>, buildArgs: Record<string, string> = {}, base = baseImage): Promise<StepName[]> {
+async function stepsThatRun(
+  change: (context: string) => Promise<void>,
+  buildArgs: Record<string, string> = {},
+  base = baseImage,
+): Promise<StepName[]> {
   const context = await mkdtemp(join(tmpdir(), 'msbuild-matrix-'));
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-matrix-cache-'));
   cleanup.push(context, cacheDir);
@@ -74,8 +88,14 @@ async function stepsThatRun(change: (context: string) => Promise<void>, buildArg
   await change(context);
   const events: BuildEvent[] = [];
   await build({ context, network: 'none', pull: 'never', cacheDir, buildArgs, onEvent: (e) => events.push(e) });
-  const names = new Map(events.flatMap((e) => (e.type === 'step-start' || e.type === 'step-cached' ? [[e.step.id, e.step.name] as const] : [])));
-  const ran = events.flatMap((e) => (e.type === 'step-done' && !/FROM /.test(names.get(e.stepId) ?? '') ? [names.get(e.stepId) ?? ''] : []));
+  const names = new Map(
+    events.flatMap((e) =>
+      e.type === 'step-start' || e.type === 'step-cached' ? [[e.step.id, e.step.name] as const] : [],
+    ),
+  );
+  const ran = events.flatMap((e) =>
+    e.type === 'step-done' && !/FROM /.test(names.get(e.stepId) ?? '') ? [names.get(e.stepId) ?? ''] : [],
+  );
   return (Object.keys(steps) as StepName[]).filter((step) => ran.some((name) => steps[step].test(name)));
 }
 
@@ -87,7 +107,10 @@ test('nothing changed: nothing runs', async (t) => {
 });
 
 test('touch (mtime only): nothing runs', async (t) => {
-  t.deepEqual(await stepsThatRun((c) => utimes(join(c, 'app/main.txt'), new Date(2001, 1, 1), new Date(2001, 1, 1))), everything);
+  t.deepEqual(
+    await stepsThatRun((c) => utimes(join(c, 'app/main.txt'), new Date(2001, 1, 1), new Date(2001, 1, 1))),
+    everything,
+  );
 });
 
 test('file content: the COPY that reads it and everything after it in the stage', async (t) => {
@@ -144,7 +167,10 @@ test('an upstream stage rebuilt to the same content: the COPY --from it stays ca
   // A different RUN text in the upstream stage that writes the same bytes.
   const edit = async (c: string) => {
     const path = join(c, 'Dockerfile');
-    await writeFile(path, (await readFile(path, 'utf8')).replace('RUN echo "$UP" > /up', 'RUN printf "%s\\n" "$UP" > /up'));
+    await writeFile(
+      path,
+      (await readFile(path, 'utf8')).replace('RUN echo "$UP" > /up', 'RUN printf "%s\\n" "$UP" > /up'),
+    );
   };
   const ran = await stepsThatRun(edit);
   t.false(ran.includes('copyFrom'));

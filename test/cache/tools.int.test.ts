@@ -6,12 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../engine/build.js';
 import { CacheStore } from '../../engine/cache/store.js';
+import { imageExists } from '../../engine/docker/images.js';
+import { assertIndexValid } from '../support/cache-index.js';
 import { msbuild } from '../support/cli.js';
-import { docker, makeContext, removeDir, requireDaemon } from '../support/docker.js';
+import {
+  docker,
+  dockerCli,
+  makeContext,
+  removeDir,
+  removeImages,
+  requireDaemon,
+  runCommand,
+  uniqueName,
+} from '../support/docker.js';
 
 const cleanup: string[] = [];
+const tags: string[] = [];
 test.before(requireDaemon);
 test.after.always(async () => {
+  await removeImages(...tags);
   for (const dir of cleanup) await removeDir(dir);
 });
 
@@ -24,7 +37,10 @@ async function builtCache(dockerfile: string, files: Record<string, string> = {}
 }
 
 test('cache ls and du show the entries, their steps, stages and sizes', async (t) => {
-  const { cacheDir } = await builtCache('FROM busybox AS one\nRUN head -c 100000 /dev/zero > /blob\nFROM one\nCOPY f /f\n', { f: 'x' });
+  const { cacheDir } = await builtCache(
+    'FROM busybox AS one\nRUN head -c 100000 /dev/zero > /blob\nFROM one\nCOPY f /f\n',
+    { f: 'x' },
+  );
   const ls = await msbuild(['cache', '--cache-dir', cacheDir, 'ls']);
   t.is(ls.code, 0, ls.stderr);
   t.regex(ls.stdout, /^KEY +STAGE +STEP +SIZE +RUN TIME +LAST USED/);
@@ -36,15 +52,16 @@ test('cache ls and du show the entries, their steps, stages and sizes', async (t
 });
 
 test('cache prune by age, by size and all', async (t) => {
-  const { cacheDir } = await builtCache('FROM busybox\nRUN echo a > /a\nRUN echo b > /b\nRUN head -c 50000 /dev/zero > /c\n');
+  const { cacheDir } = await builtCache(
+    'FROM busybox\nRUN echo a > /a\nRUN echo b > /b\nRUN head -c 50000 /dev/zero > /c\n',
+  );
   const store = new CacheStore(cacheDir);
   const entries = await store.list();
   t.true(entries.length >= 3);
   // Make the first step look two days old.
   const old = entries.find((e) => e.step.startsWith('RUN echo a'));
-  const shard = old!.key.slice(7, 9);
   const longAgo = new Date(Date.now() - 48 * 3600 * 1000);
-  await utimes(join(cacheDir, 'entries', shard, `${old!.key.slice(7)}.json`), longAgo, longAgo);
+  await utimes(old!.path, longAgo, longAgo);
   const byAge = await msbuild(['cache', '--cache-dir', cacheDir, 'prune', '--filter', 'until=24h']);
   t.regex(byAge.stdout, /removed 1 entries/);
   t.false((await store.list()).some((e) => e.key === old!.key));
@@ -55,6 +72,38 @@ test('cache prune by age, by size and all', async (t) => {
   t.is(nothing.code, 1, 'prune needs a criterion');
   await msbuild(['cache', '--cache-dir', cacheDir, 'prune', '--all']);
   t.deepEqual(await store.list(), []);
+});
+
+test('cache prune never removes an image the user tagged, and keeps its entry; untagged cache images go', async (t) => {
+  const context = await makeContext({ Dockerfile: 'FROM busybox\nRUN echo keepme > /k\nRUN echo more > /m\n' });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-tools-'));
+  cleanup.push(context, cacheDir);
+  const tag = `${uniqueName('msbuild-prune')}:v1`;
+  tags.push(tag);
+  const built = await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir });
+  const store = new CacheStore(cacheDir);
+  const before = await store.list();
+  const intermediate = before.find((e) => e.step.startsWith('RUN echo keepme'));
+  if (!intermediate) return t.fail('no entry for the first RUN');
+  t.not(intermediate.imageId, built.imageId);
+  const longAgo = new Date(Date.now() - 48 * 3600 * 1000);
+  for (const criterion of [['--filter', 'until=1h'], ['--keep-storage', '0'], ['--all']]) {
+    // Every entry looks unused for two days, so each criterion selects all of them.
+    for (const entry of await store.list()) await utimes(entry.path, longAgo, longAgo);
+    const pruned = await msbuild(['cache', '--cache-dir', cacheDir, 'prune', ...criterion]);
+    t.is(pruned.code, 0, pruned.stderr);
+    const inspected = await runCommand(dockerCli, ['image', 'inspect', '--format', '{{.Id}}', tag]);
+    t.is(inspected.code, 0, `${criterion.join(' ')} removed the tagged image: ${inspected.stderr}`);
+    t.is(inspected.stdout.trim(), built.imageId);
+    const kept = await store.list();
+    t.true(
+      kept.some((e) => e.imageId === built.imageId),
+      `${criterion.join(' ')}: the entry of the tagged image stays`,
+    );
+    t.regex(pruned.stdout, /kept \d+ .*tagged/);
+  }
+  t.false(await imageExists(docker, intermediate.imageId), 'the untagged image of an intermediate step went');
+  await assertIndexValid(t, cacheDir);
 });
 
 test('export to a directory and import into another cache: the second machine hits', async (t) => {
@@ -70,14 +119,42 @@ test('export to a directory and import into another cache: the second machine hi
   // Exporting again writes no layer twice and keeps the directory the same size.
   await msbuild(['cache', '--cache-dir', cacheDir, 'export', '--dest', shared]);
   t.deepEqual((await readdir(join(shared, 'blobs/sha256'))).sort(), blobs.sort());
-  const build2 = await msbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', other, '--cache-from', `type=local,src=${shared}`, context]);
+  const build2 = await msbuild([
+    'build',
+    '--progress',
+    'plain',
+    '--network',
+    'none',
+    '--pull',
+    'never',
+    '--cache-dir',
+    other,
+    '--cache-from',
+    `type=local,src=${shared}`,
+    context,
+  ]);
   t.is(build2.code, 0, build2.stderr);
   t.regex(build2.stderr, /steps: 0 run, 2 cached/);
 });
 
 test('--no-cache-filter reruns only the named stages', async (t) => {
-  const { context, cacheDir } = await builtCache('FROM busybox AS a\nRUN echo a > /a\nFROM busybox AS b\nRUN echo b > /b\nFROM scratch\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n');
-  const result = await msbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '--no-cache-filter', 'b', context]);
+  const { context, cacheDir } = await builtCache(
+    'FROM busybox AS a\nRUN echo a > /a\nFROM busybox AS b\nRUN echo b > /b\nFROM scratch\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n',
+  );
+  const result = await msbuild([
+    'build',
+    '--progress',
+    'plain',
+    '--network',
+    'none',
+    '--pull',
+    'never',
+    '--cache-dir',
+    cacheDir,
+    '--no-cache-filter',
+    'b',
+    context,
+  ]);
   t.is(result.code, 0, result.stderr);
   // Plain output interleaves parallel stages: follow each step by its number.
   const outcome = (title: string) => {
@@ -90,9 +167,23 @@ test('--no-cache-filter reruns only the named stages', async (t) => {
 });
 
 test('a miss names --no-cache, --no-cache-filter, a pruned entry or a removed image when nothing of the step changed', async (t) => {
-  const { context, cacheDir } = await builtCache('FROM busybox AS a\nRUN echo a > /a\nFROM busybox AS b\nRUN echo b > /b\n');
+  const { context, cacheDir } = await builtCache(
+    'FROM busybox AS a\nRUN echo a > /a\nFROM busybox AS b\nRUN echo b > /b\n',
+  );
   const missReasons = async (options: string[]) => {
-    const result = await msbuild(['build', '--progress', 'json', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, ...options, context]);
+    const result = await msbuild([
+      'build',
+      '--progress',
+      'json',
+      '--network',
+      'none',
+      '--pull',
+      'never',
+      '--cache-dir',
+      cacheDir,
+      ...options,
+      context,
+    ]);
     t.is(result.code, 0, result.stderr);
     return result.stderr
       .split('\n')
@@ -105,7 +196,9 @@ test('a miss names --no-cache, --no-cache-filter, a pruned entry or a removed im
   t.deepEqual(await missReasons(['--no-cache-filter', 'b']), [['--no-cache-filter names stage b']]);
   // Nothing of the step changed, but its entry or its image is gone: the miss says which.
   t.is((await msbuild(['cache', '--cache-dir', cacheDir, 'prune', '--all'])).code, 0);
-  t.deepEqual(await missReasons([]), [['its cache entry is gone: pruned, or the build that ran it last did not finish']]);
+  t.deepEqual(await missReasons([]), [
+    ['its cache entry is gone: pruned, or the build that ran it last did not finish'],
+  ]);
   // The RUN's entry points at its committed image (the stage's image is loaded with its own config).
   const run = (await new CacheStore(cacheDir).list()).find((entry) => entry.step.startsWith('RUN'));
   if (!run) return t.fail('no cache entry for the RUN step');

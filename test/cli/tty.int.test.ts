@@ -35,14 +35,40 @@ async function waitForScreen(predicate: (text: string) => boolean, timeoutMs: nu
 
 test('a build on an 80x24 terminal: live timer and output tail while running, a clean collapsed frame at the end', async (t) => {
   const context = await makeContext({
-    Dockerfile: "FROM busybox AS base\nRUN printf 'tail %s\\n' one two && sleep 3\nFROM scratch\nCOPY --from=base /bin/busybox /busybox\n",
+    Dockerfile:
+      "FROM busybox AS base\nRUN printf 'tail %s\\n' one two && sleep 3\nFROM scratch\nCOPY --from=base /bin/busybox /busybox\n",
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-tty-'));
   try {
-    const command = [process.execPath, cliPath, 'build', '--network', 'none', '--pull', 'never', '--no-cache', '--cache-dir', cacheDir, context, '; echo EXIT=$?']
+    const command = [
+      process.execPath,
+      cliPath,
+      'build',
+      '--network',
+      'none',
+      '--pull',
+      'never',
+      '--no-cache',
+      '--cache-dir',
+      cacheDir,
+      context,
+      '; echo EXIT=$?',
+    ]
       .map((part) => (part.startsWith(';') ? part : `'${part}'`))
       .join(' ');
-    const started = await tmux('new-session', '-d', '-s', 'build', '-x', '80', '-y', '24', '-e', 'TERM=xterm-256color', command + '; sleep 60');
+    const started = await tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'build',
+      '-x',
+      '80',
+      '-y',
+      '24',
+      '-e',
+      'TERM=xterm-256color',
+      command + '; sleep 60',
+    );
     t.is(started.code, 0, started.stderr);
 
     const running = await waitForScreen((text) => text.includes('tail two'), 20_000);

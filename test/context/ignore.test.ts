@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { ignoreRules, loadIgnoreRules, parseIgnoreFile } from '../../engine/context/ignore.js';
 
 test('ignore files: comments, blank lines, leading slashes and exceptions', (t) => {
-  t.deepEqual(parseIgnoreFile('# comment\n\n/node_modules/\n*.log\n!keep.log\n  spaced  \n'), ['node_modules', '*.log', '!keep.log', 'spaced']);
+  t.deepEqual(parseIgnoreFile('# comment\n\n/node_modules/\n*.log\n!keep.log\n  spaced  \n'), [
+    'node_modules',
+    '*.log',
+    '!keep.log',
+    'spaced',
+  ]);
 });
 
 test('patterns follow Docker: ** crosses directories, ! re-includes', (t) => {

@@ -1,8 +1,9 @@
 import test from 'ava';
-import { chownNeedsLookup, ChownError, resolveChown } from '../../engine/copy/chown.js';
+import { ChownError, chownNeedsLookup, resolveChown } from '../../engine/copy/chown.js';
 
 const database = {
-  passwd: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n',
+  passwd:
+    'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n',
   group: 'root:x:0:\nstaff:x:50:\napp:x:1001:\n',
 };
 

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { mkdtemp, mkdir, writeFile, symlink, chmod, utimes } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ignoreRules } from '../../engine/context/ignore.js';
-import { ContextFs } from '../../engine/copy/source-fs.js';
-import { cleanSourcePath, resolveSources, SourceNotFoundError, walkItem } from '../../engine/copy/resolve.js';
 import { contentDigestOf } from '../../engine/cache/content-digest.js';
+import { ignoreRules } from '../../engine/context/ignore.js';
+import { cleanSourcePath, resolveSources, SourceNotFoundError, walkItem } from '../../engine/copy/resolve.js';
+import { ContextFs } from '../../engine/copy/source-fs.js';
 
 async function context(patterns: string[] = []) {
   const root = await mkdtemp(join(tmpdir(), 'msbuild-test-ctx-'));
@@ -29,19 +29,28 @@ test('sources are cleaned against the root, so ../ cannot leave the context', (t
 test('wildcards match whole relative paths; no match is not an error', async (t) => {
   const { fs } = await context();
   const items = await resolveSources(fs, ['src/*.go']);
-  t.deepEqual(items.map((i) => i.path), ['src/a.go', 'src/b.go']);
+  t.deepEqual(
+    items.map((i) => i.path),
+    ['src/a.go', 'src/b.go'],
+  );
   t.deepEqual(await resolveSources(fs, ['nothing*']), []);
 });
 
 test('a symlink a wildcard matches is followed; one that leads nowhere fails the copy, as in BuildKit', async (t) => {
   const { root, fs } = await context();
   await symlink('src', join(root, 'dir-link'));
-  t.deepEqual((await resolveSources(fs, ['li*', 'dir-*'])).map((i) => [i.name, i.path, i.root.type]), [
-    ['link-to-a', 'src/a.go', 'file'],
-    ['dir-link', 'src', 'directory'],
-  ]);
+  t.deepEqual(
+    (await resolveSources(fs, ['li*', 'dir-*'])).map((i) => [i.name, i.path, i.root.type]),
+    [
+      ['link-to-a', 'src/a.go', 'file'],
+      ['dir-link', 'src', 'directory'],
+    ],
+  );
   await symlink('/nowhere', join(root, 'dangling'));
-  await t.throwsAsync(resolveSources(fs, ['d*']), { instanceOf: SourceNotFoundError, message: /"\/nowhere" not found in the build context/ });
+  await t.throwsAsync(resolveSources(fs, ['d*']), {
+    instanceOf: SourceNotFoundError,
+    message: /"\/nowhere" not found in the build context/,
+  });
 });
 
 test('a symlinked source is followed inside the context; escaping links stay inside', async (t) => {
@@ -66,7 +75,13 @@ test('missing sources and .dockerignore-d ones are not found', async (t) => {
 
 test('content digests ignore mtime but see content and mode changes', async (t) => {
   const { root, fs } = await context();
-  const digest = async () => (await contentDigestOf((await resolveSources(fs, ['src'])).map((item) => ({ fs, item })), [])).digest;
+  const digest = async () =>
+    (
+      await contentDigestOf(
+        (await resolveSources(fs, ['src'])).map((item) => ({ fs, item })),
+        [],
+      )
+    ).digest;
   const first = await digest();
   await utimes(join(root, 'src/a.go'), new Date(2000, 1, 1), new Date(2000, 1, 1));
   t.is(await digest(), first, 'touch keeps the digest');

@@ -1,6 +1,7 @@
 // Integration, differential: every Dockerfile in fixtures/dockerfiles is built by Docker's BuildKit
-// (the oracle) and by msbuild, and the two images must have the same config and the same files
-// (type, mode, owner, size, content, link target). Any difference fails unless the case documents it.
+// (the oracle) and by msbuild on each worker (docker: the Engine API; oci: runc on msbuild's own
+// snapshots), and the images must have the same config and the same files (type, mode, owner, size,
+// content, link target). Any difference fails unless the case documents it.
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { chmod, cp, link, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,7 +12,15 @@ import { buffer } from 'node:stream/consumers';
 import pLimit from 'p-limit';
 import tarStream from 'tar-stream';
 import { build } from '../../engine/build.js';
-import { docker, dockerCli, removeDir, removeImages, requireDaemon, runCommand, uniqueName } from '../support/docker.js';
+import {
+  docker,
+  dockerCli,
+  removeDir,
+  removeImages,
+  requireDaemon,
+  runCommand,
+  uniqueName,
+} from '../support/docker.js';
 import { diffSnapshots, snapshotImage } from '../support/image-snapshot.js';
 
 interface CaseSpec {
@@ -56,8 +65,14 @@ async function writeArchive(path: string, entries: readonly ArchiveEntrySpec[]):
   const pack = tarStream.pack();
   const written = buffer(pack as unknown as Readable);
   for (const { content, mode, mtime, ...header } of entries) {
-    const full = { ...header, ...(mode ? { mode: parseInt(mode, 8) } : {}), mtime: new Date((mtime ?? 1700000000) * 1000) };
-    await new Promise<void>((resolve, reject) => pack.entry(full, content ?? '', (error) => (error ? reject(error) : resolve())));
+    const full = {
+      ...header,
+      ...(mode ? { mode: parseInt(mode, 8) } : {}),
+      mtime: new Date((mtime ?? 1700000000) * 1000),
+    };
+    await new Promise<void>((resolve, reject) =>
+      pack.entry(full, content ?? '', (error) => (error ? reject(error) : resolve())),
+    );
   }
   pack.finalize();
   await writeFile(path, await written);
@@ -67,12 +82,16 @@ const fixtures = new URL('../../../fixtures/dockerfiles/', import.meta.url).path
 const cases = (await readdir(fixtures)).filter((name) => /^\d\d-/.test(name)).sort();
 const limit = pLimit(3);
 const cleanup: Array<() => Promise<unknown>> = [];
-let cacheDir = '';
+/** One cache dir per worker: an entry one worker made is a hit for the other, which would then run nothing. */
+const cacheDirs = { docker: '', oci: '' };
 
 test.before(async () => {
   await requireDaemon();
-  cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-diff-cache-'));
-  cleanup.push(() => removeDir(cacheDir));
+  for (const worker of ['docker', 'oci'] as const) {
+    const dir = await mkdtemp(join(tmpdir(), `msbuild-diff-cache-${worker}-`));
+    cacheDirs[worker] = dir;
+    cleanup.push(() => removeDir(dir));
+  }
 });
 test.after.always(async () => {
   for (const step of cleanup) await step().catch(() => undefined);
@@ -113,9 +132,20 @@ async function buildKit(context: string, dockerfile: string, spec: CaseSpec, tag
   if (result.code !== 0) throw new Error(`BuildKit failed on the oracle: ${result.stderr}`);
 }
 
-for (const name of cases) {
-  test(name, (t) =>
-    limit(async () => {
+interface Oracle {
+  spec: CaseSpec;
+  context: string;
+  dockerfile: string;
+  oracleFile: string;
+  theirs: string;
+}
+
+/** BuildKit's image of a case, built once for both workers. */
+const oracles = new Map<string, Promise<Oracle>>();
+function oracle(name: string): Promise<Oracle> {
+  let made = oracles.get(name);
+  if (!made) {
+    made = limit(async () => {
       const specPath = join(fixtures, name, 'case.json');
       const spec: CaseSpec = existsSync(specPath) ? JSON.parse(await readFile(specPath, 'utf8')) : {};
       const context = await workingCopy(name, spec);
@@ -123,28 +153,52 @@ for (const name of cases) {
       const oracleFile = existsSync(join(context, 'oracle.Dockerfile')) ? 'oracle.Dockerfile' : dockerfile;
       if (spec.pre && spec.preTag) {
         const preDir = await mkdtemp(join(tmpdir(), 'msbuild-diff-pre-'));
-        cleanup.push(() => removeDir(preDir), () => removeImages(spec.preTag as string));
+        cleanup.push(
+          () => removeDir(preDir),
+          () => removeImages(spec.preTag as string),
+        );
         await writeFile(join(preDir, 'Dockerfile'), spec.pre);
         await buildKit(preDir, 'Dockerfile', {}, spec.preTag);
       }
       const theirs = `${uniqueName(`msbuild-diff-${name.slice(0, 2)}`)}:buildkit`;
-      const ours = `${uniqueName(`msbuild-diff-${name.slice(0, 2)}`)}:msbuild`;
-      cleanup.push(() => removeImages(theirs, ours));
+      cleanup.push(() => removeImages(theirs));
       await buildKit(context, oracleFile, spec, theirs);
-      await build({
-        context,
-        dockerfile: join(context, dockerfile),
-        tags: [ours],
-        network: 'none',
-        pull: 'never',
-        cacheDir,
-        ...(spec.target ? { target: spec.target } : {}),
-        ...(spec.buildArgs ? { buildArgs: spec.buildArgs } : {}),
+      return { spec, context, dockerfile, oracleFile, theirs };
+    });
+    oracles.set(name, made);
+  }
+  return made;
+}
+
+// Every case on both workers: the Engine API, and runc on msbuild's own snapshots.
+for (const worker of ['docker', 'oci'] as const) {
+  for (const name of cases) {
+    test(`${name} (${worker})`, async (t) => {
+      const { spec, context, dockerfile, oracleFile, theirs } = await oracle(name);
+      await limit(async () => {
+        const ours = `${uniqueName(`msbuild-diff-${name.slice(0, 2)}`)}:${worker}`;
+        cleanup.push(() => removeImages(ours));
+        await build({
+          context,
+          dockerfile: join(context, dockerfile),
+          tags: [ours],
+          network: 'none',
+          pull: 'never',
+          cacheDir: cacheDirs[worker],
+          worker,
+          ...(spec.target ? { target: spec.target } : {}),
+          ...(spec.buildArgs ? { buildArgs: spec.buildArgs } : {}),
+        });
+        // An oracle Dockerfile says the same in other instructions: its history says it differently.
+        const differences = diffSnapshots(await snapshotImage(docker, ours), await snapshotImage(docker, theirs), {
+          history: oracleFile === dockerfile,
+        });
+        const known = new Set(spec.knownDifferences ?? []);
+        t.deepEqual(
+          differences.filter((line) => !known.has(line)),
+          [],
+        );
       });
-      // An oracle Dockerfile says the same in other instructions: its history says it differently.
-      const differences = diffSnapshots(await snapshotImage(docker, ours), await snapshotImage(docker, theirs), { history: oracleFile === dockerfile });
-      const known = new Set(spec.knownDifferences ?? []);
-      t.deepEqual(differences.filter((line) => !known.has(line)), []);
-    }),
-  );
+    });
+  }
 }

@@ -1,17 +1,19 @@
 // `docker load` failures the daemon reports (a full disk, say) are DaemonErrors with its words: the
 // CLI prints them plainly, as the user's to fix, not as a crash. A fake daemon on a socket answers.
 import test from 'ava';
-import { createServer, type Server } from 'node:http';
+import Docker from 'dockerode';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { DaemonError } from '../../engine/docker/daemon.js';
 import { loadImage } from '../../engine/docker/load.js';
 import { emptyImageConfig } from '../../engine/image/config.js';
 import { removeDir } from '../support/docker.js';
 
-async function fakeDaemon(answer: (body: Buffer) => { status: number; body: string }): Promise<{ docker: Docker; close(): Promise<void> }> {
+async function fakeDaemon(
+  answer: (body: Buffer) => { status: number; body: string },
+): Promise<{ docker: Docker; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'msbuild-fake-load-'));
   const socketPath = join(dir, 'docker.sock');
   const server: Server = createServer((request, response) => {
@@ -33,10 +35,16 @@ async function fakeDaemon(answer: (body: Buffer) => { status: number; body: stri
   };
 }
 
-const config = () => ({ ...emptyImageConfig({ os: 'linux', architecture: 'amd64' }), rootfs: { type: 'layers' as const, diff_ids: [] } });
+const config = () => ({
+  ...emptyImageConfig({ os: 'linux', architecture: 'amd64' }),
+  rootfs: { type: 'layers' as const, diff_ids: [] },
+});
 
 test('an error the daemon streams back from a load is a DaemonError with its message', async (t) => {
-  const daemon = await fakeDaemon(() => ({ status: 200, body: '{"errorDetail":{"message":"write /x/layer.tar: no space left on device"},"error":"write /x/layer.tar: no space left on device"}\n' }));
+  const daemon = await fakeDaemon(() => ({
+    status: 200,
+    body: '{"errorDetail":{"message":"write /x/layer.tar: no space left on device"},"error":"write /x/layer.tar: no space left on device"}\n',
+  }));
   try {
     const error = await t.throwsAsync(loadImage(daemon.docker, { config: config() }));
     t.true(error instanceof DaemonError);
@@ -47,11 +55,17 @@ test('an error the daemon streams back from a load is a DaemonError with its mes
 });
 
 test('a load the daemon refuses outright is a DaemonError too', async (t) => {
-  const daemon = await fakeDaemon(() => ({ status: 500, body: '{"message":"Error processing tar file(exit status 1): no space left on device"}' }));
+  const daemon = await fakeDaemon(() => ({
+    status: 500,
+    body: '{"message":"Error processing tar file(exit status 1): no space left on device"}',
+  }));
   try {
     const error = await t.throwsAsync(loadImage(daemon.docker, { config: config() }));
     t.true(error instanceof DaemonError);
-    t.regex(error?.message ?? '', /^docker load failed: Error processing tar file\(exit status 1\): no space left on device/);
+    t.regex(
+      error?.message ?? '',
+      /^docker load failed: Error processing tar file\(exit status 1\): no space left on device/,
+    );
   } finally {
     await daemon.close();
   }

@@ -3,21 +3,30 @@
 // holders are removed with the build's other containers.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import { ContainerRegistry } from '../../engine/docker/container.js';
-import { runStep, type RunEnvironment } from '../../engine/docker/executor.js';
-import { NetworkSandboxes } from '../../engine/docker/network-sandbox.js';
-import type { RunAction } from '../../engine/plan/dispatch.js';
-import { docker, leftoverContainers, makeContext, removeDir, requireDaemon, runImage } from '../support/docker.js';
-import { build } from '../../engine/build.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from '../../engine/build.js';
+import { ContainerRegistry } from '../../engine/docker/container.js';
 import { daemonArchitecture } from '../../engine/docker/daemon.js';
+import { NetworkSandboxes } from '../../engine/docker/network-sandbox.js';
+import { runContainer, type RunEnvironment } from '../../engine/docker/run-container.js';
+import type { ContainerSpec } from '../../engine/worker/container-spec.js';
+import { docker, leftoverContainers, makeContext, removeDir, requireDaemon, runImage } from '../support/docker.js';
 
 test.before(requireDaemon);
 
-function shellRun(script: string): RunAction {
-  return { kind: 'run', argv: ['/bin/sh', '-c', script], env: [], user: '', workdir: '/', network: 'default', security: 'sandbox', mounts: [], args: [] };
+function shellRun(script: string): ContainerSpec {
+  return {
+    argv: ['/bin/sh', '-c', script],
+    env: [],
+    user: '',
+    workdir: '/',
+    network: 'none',
+    security: 'sandbox',
+    mounts: [],
+    limits: {},
+  };
 }
 
 async function idleHolder(sandboxes: NetworkSandboxes): Promise<string> {
@@ -32,7 +41,9 @@ async function idleHolder(sandboxes: NetworkSandboxes): Promise<string> {
   throw new Error('no holder started within 5 s');
 }
 
-async function withSandboxes(body: (environment: RunEnvironment, sandboxes: NetworkSandboxes) => Promise<void>): Promise<string> {
+async function withSandboxes(
+  body: (environment: RunEnvironment, sandboxes: NetworkSandboxes) => Promise<void>,
+): Promise<string> {
   const registry = new ContainerRegistry();
   const buildId = `sandbox-test-${randomUUID()}`;
   const sandboxes = new NetworkSandboxes(docker, registry, buildId, () => daemonArchitecture(docker));
@@ -41,9 +52,7 @@ async function withSandboxes(body: (environment: RunEnvironment, sandboxes: Netw
     docker,
     registry,
     buildId,
-    network: 'none',
     sandboxes,
-    limits: {},
     mounts: [],
     tmpfs: {},
     onOutput: (_stream, chunk) => output.push(chunk.toString()),
@@ -62,7 +71,11 @@ test('a RUN joins an idle holder: loopback only, BuildKit host name, and the hol
     sandboxes.prewarm('none');
     const networkMode = await idleHolder(sandboxes);
     t.regex(networkMode, /^container:[0-9a-f]{64}$/);
-    const image = await runStep(environment, 'busybox', shellRun('hostname > /hostname; ls /sys/class/net > /interfaces'));
+    const image = await runContainer(
+      environment,
+      'busybox',
+      shellRun('hostname > /hostname; ls /sys/class/net > /interfaces'),
+    );
     t.is((await runImage(image, ['cat', '/hostname', '/interfaces'])).trim(), 'buildkitsandbox\nlo');
     await docker.getImage(image).remove();
   });
@@ -74,7 +87,7 @@ test('a holder that died is replaced: the RUN makes its own namespace and succee
     sandboxes.prewarm('none');
     const networkMode = await idleHolder(sandboxes);
     await docker.getContainer(networkMode.slice('container:'.length)).kill();
-    const image = await runStep(environment, 'busybox', shellRun('hostname > /hostname'));
+    const image = await runContainer(environment, 'busybox', shellRun('hostname > /hostname'));
     t.is((await runImage(image, ['cat', '/hostname'])).trim(), 'buildkitsandbox');
     await docker.getImage(image).remove();
   });
@@ -90,7 +103,10 @@ test('steps of a whole build share warm namespaces and leave no container behind
     const result = await build({ context, network: 'none', pull: 'never', cacheDir, noCache: true });
     t.is((await runImage(result.imageId, ['cat', '/all'])).trim(), 'buildkitsandbox\nbuildkitsandbox\nbuildkitsandbox');
     t.deepEqual(await leftoverContainers(result.buildId), []);
-    await docker.getImage(result.imageId).remove().catch(() => undefined);
+    await docker
+      .getImage(result.imageId)
+      .remove()
+      .catch(() => undefined);
   } finally {
     await removeDir(context);
     await removeDir(cacheDir);

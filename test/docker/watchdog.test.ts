@@ -2,7 +2,7 @@
 // daemon) or are refused, and stays quiet while the daemon answers, however slowly the build goes.
 import test from 'ava';
 import type Docker from 'dockerode';
-import { DaemonWatchdog } from '../../engine/docker/watchdog.js';
+import { DaemonWatchdog, patientDeadline } from '../../engine/docker/watchdog.js';
 
 const timing = { intervalMs: 20, timeoutMs: 30, misses: 3 };
 
@@ -14,8 +14,11 @@ function fakeDocker(behaviour: () => 'answer' | 'hang' | 'refuse'): { docker: Do
       pings++;
       const mode = behaviour();
       if (mode === 'answer') return Promise.resolve('OK');
-      if (mode === 'refuse') return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
-      return new Promise((_, reject) => options.abortSignal?.addEventListener('abort', () => reject(new Error('aborted'))));
+      if (mode === 'refuse')
+        return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      return new Promise((_, reject) =>
+        options.abortSignal?.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
     },
   } as unknown as Docker;
   return { docker, pings: () => pings };
@@ -65,4 +68,29 @@ test('stop() ends the pings', async (t) => {
   const seen = pings();
   await sleep(100);
   t.is(pings(), seen);
+});
+
+test('a cleanup deadline ends at its budget for a daemon that stops answering', async (t) => {
+  const { docker } = fakeDocker(() => 'hang');
+  const started = Date.now();
+  const deadline = patientDeadline(docker, { budgetMs: 60, maxMs: 5000, pingMs: 40 });
+  await new Promise((resolve) => deadline.signal.addEventListener('abort', resolve));
+  t.true(Date.now() - started < 1000, `${Date.now() - started} ms`);
+});
+
+test('a cleanup deadline waits past its budget while the daemon answers, up to its maximum', async (t) => {
+  const { docker, pings } = fakeDocker(() => 'answer');
+  const started = Date.now();
+  const deadline = patientDeadline(docker, { budgetMs: 40, maxMs: 300, pingMs: 30 });
+  await new Promise((resolve) => deadline.signal.addEventListener('abort', resolve));
+  t.true(Date.now() - started >= 300);
+  t.true(pings() >= 2);
+});
+
+test('a disposed cleanup deadline never fires', async (t) => {
+  const { docker } = fakeDocker(() => 'hang');
+  const deadline = patientDeadline(docker, { budgetMs: 20, maxMs: 100 });
+  deadline.dispose();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  t.false(deadline.signal.aborted);
 });

@@ -1,32 +1,34 @@
 // Unit: variable expansion with BuildKit's shell-lex semantics. Expected values are what BuildKit's
 // lexer gives, BuildKit's quirks included (they are marked "quirk").
 import test from 'ava';
-import { goQuote } from '../../engine/dockerfile/go-quote.js';
 import { ExpansionError } from '../../engine/expand/errors.js';
 import { expandWord, expandWords, type LexOptions } from '../../engine/expand/lex.js';
+import { goQuote } from '../../engine/go/quote.js';
 
-const env: ReadonlyMap<string, string> = new Map(Object.entries({
-  SET: 'value',
-  EMPTY: '',
-  FILE: 'archive.tar.gz',
-  NAME: 'notes.txt',
-  PATHS: '/usr/local/bin:/usr/bin',
-  SPACED: ' a  b ',
-  STAR: 'a*b',
-  GLOB: '*.txt',
-  REPEAT: 'aXbXc',
-  MULTI: 'one\ntwo',
-  DOLLAR: 'cost $0',
-  BACKSLASH: 'C:\\dir\\',
-  TRAILING: 'x\\',
-  BRACE: 'a}b',
-  BRACKETS: '[x]y',
-  QUOTE: 'say "hi"',
-  UNICODE: 'héllo wörld',
-  EMOJI: '😀x😀',
-  TEMPLATE: '<$0>',
-  DOLLARS: '$$ ${0} $1 $x $',
-}));
+const env: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    SET: 'value',
+    EMPTY: '',
+    FILE: 'archive.tar.gz',
+    NAME: 'notes.txt',
+    PATHS: '/usr/local/bin:/usr/bin',
+    SPACED: ' a  b ',
+    STAR: 'a*b',
+    GLOB: '*.txt',
+    REPEAT: 'aXbXc',
+    MULTI: 'one\ntwo',
+    DOLLAR: 'cost $0',
+    BACKSLASH: 'C:\\dir\\',
+    TRAILING: 'x\\',
+    BRACE: 'a}b',
+    BRACKETS: '[x]y',
+    QUOTE: 'say "hi"',
+    UNICODE: 'héllo wörld',
+    EMOJI: '😀x😀',
+    TEMPLATE: '<$0>',
+    DOLLARS: '$$ ${0} $1 $x $',
+  }),
+);
 
 /** [word, expected value] with the default options (escape character `\`). */
 const valueCases: ReadonlyArray<readonly [string, string]> = [
@@ -191,7 +193,7 @@ const valueCases: ReadonlyArray<readonly [string, string]> = [
   ['"a\\\\b"', 'a\\b'],
   ['"a\\`b"', 'a\\`b'],
   ['"it\'s"', "it's"],
-  ["'say \"hi\"'", 'say "hi"'],
+  ['\'say "hi"\'', 'say "hi"'],
   ['"${SET:-x} and \'$SET\'"', "value and 'value'"],
   ['a"b"c', 'abc'],
   ["a'b'c", 'abc'],
@@ -199,7 +201,7 @@ const valueCases: ReadonlyArray<readonly [string, string]> = [
   ["''", ''],
   ['"$QUOTE"', 'say "hi"'],
   ['$QUOTE', 'say "hi"'],
-  ["mixed'$SET'\"$SET\"", 'mixed$SETvalue'],
+  ['mixed\'$SET\'"$SET"', 'mixed$SETvalue'],
   // The escape character outside quotes.
   ['a\\ b', 'a b'],
   ['\\$SET', '$SET'],
@@ -400,7 +402,10 @@ test('matched and unmatched variables, as BuildKit lint sees them', (t) => {
 });
 
 test('names are case-sensitive and any value of the map is used as is', (t) => {
-  const mixed = new Map([['Path', 'a'], ['PATH', 'b']]);
+  const mixed = new Map([
+    ['Path', 'a'],
+    ['PATH', 'b'],
+  ]);
   t.is(expandWord('$Path:$PATH:$path', mixed).value, 'a:b:');
 });
 
@@ -408,8 +413,43 @@ test('random words never throw anything but ExpansionError', (t) => {
   let seed = 7;
   const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  const pieces = ['$', '{', '}', ':', '-', '+', '?', '#', '%', '/', '*', '\\', '`', '"', "'", ' ', '\n', '<<', '[', ']',
-    '.', '^', '(', 'a', 'SET', 'STAR', 'TRAILING', 'DOLLARS', '0', 'é', '😀', '\ufeff', '${', '${SET', '${UNSET'];
+  const pieces = [
+    '$',
+    '{',
+    '}',
+    ':',
+    '-',
+    '+',
+    '?',
+    '#',
+    '%',
+    '/',
+    '*',
+    '\\',
+    '`',
+    '"',
+    "'",
+    ' ',
+    '\n',
+    '<<',
+    '[',
+    ']',
+    '.',
+    '^',
+    '(',
+    'a',
+    'SET',
+    'STAR',
+    'TRAILING',
+    'DOLLARS',
+    '0',
+    'é',
+    '😀',
+    '\ufeff',
+    '${',
+    '${SET',
+    '${UNSET',
+  ];
   for (let i = 0; i < 5000; i++) {
     let word = '';
     for (let length = Math.floor(random() * 16); length > 0; length--) word += pick(pieces);

@@ -15,7 +15,10 @@ import { removeDir } from '../support/docker.js';
 async function layer(entries: Array<Parameters<ReturnType<typeof tarStream.pack>['entry']>[0]>): Promise<Readable> {
   const pack = tarStream.pack();
   const written = buffer(pack as unknown as Readable);
-  for (const header of entries) await new Promise<void>((resolve, reject) => pack.entry(header, '', (error) => (error ? reject(error) : resolve())));
+  for (const header of entries)
+    await new Promise<void>((resolve, reject) =>
+      pack.entry(header, '', (error) => (error ? reject(error) : resolve())),
+    );
   pack.finalize();
   return Readable.from([await written]);
 }
@@ -34,7 +37,9 @@ test('fifos, devices, hard links and symlink times are applied as the layer has 
     ]),
     root,
   );
-  const [file, hard, fifo, sym] = await Promise.all(['file', 'hard', 'fifo', 'sym'].map((name) => lstat(join(root, name), { bigint: true })));
+  const [file, hard, fifo, sym] = await Promise.all(
+    ['file', 'hard', 'fifo', 'sym'].map((name) => lstat(join(root, name), { bigint: true })),
+  );
   t.is(hard.ino, file.ino, 'one inode, two names');
   t.true(fifo.isFIFO());
   t.is(Number(fifo.mode) & 0o7777, 0o600);

@@ -22,7 +22,9 @@ test('an abort in the middle of a file body rejects promptly and removes the par
         }, 1);
       },
     });
-    const entries: LayerEntry[] = [{ path: '/big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), size, body: () => body }];
+    const entries: LayerEntry[] = [
+      { path: '/big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), size, body: () => body },
+    ];
     const controller = new AbortController();
     const path = join(dir, 'layer.tar');
     const writing = writeLayer(entries, path, controller.signal);

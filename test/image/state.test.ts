@@ -10,7 +10,10 @@ const entry = { created_by: 'COPY b /b # buildkit', comment: 'msbuild.dockerfile
 function configWith(diffIds: string[], history: number): ImageConfig {
   const config = emptyImageConfig(platform);
   config.rootfs = { type: 'layers', diff_ids: diffIds };
-  config.history = Array.from({ length: history }, (_, i) => ({ created_by: `step ${i}`, created: new Date(0).toISOString() }));
+  config.history = Array.from({ length: history }, (_, i) => ({
+    created_by: `step ${i}`,
+    created: new Date(0).toISOString(),
+  }));
   return config;
 }
 
@@ -31,6 +34,9 @@ test('a hit whose parents are other bytes of the same content replaces our chain
   t.deepEqual(next.config.rootfs.diff_ids, ['sha256:a-theirs', 'sha256:b'], 'the chain the entry image holds');
   t.is(next.layerImageId, 'sha256:image-theirs');
   t.deepEqual(next.unloadedLayers ?? [], [], 'our own layer is not needed any more');
-  t.false((next.pendingConfigs ?? []).some((config) => config.rootfs.diff_ids.includes('sha256:a-ours')), 'no config to load refers to our unloaded layer');
+  t.false(
+    (next.pendingConfigs ?? []).some((config) => config.rootfs.diff_ids.includes('sha256:a-ours')),
+    'no config to load refers to our unloaded layer',
+  );
   t.is(next.parentConfig, undefined);
 });

@@ -7,12 +7,31 @@ import { PlanError } from '../../engine/plan/graph.js';
 import { planBuild } from '../../engine/plan/plan.js';
 
 const apps = new URL('../../../fixtures/apps/', import.meta.url).pathname;
-const corpus = ['go-client-server', 'static-site', 'test-stage'].map((app) => readFileSync(`${apps}${app}/Dockerfile`, 'utf8'));
+const corpus = ['go-client-server', 'static-site', 'test-stage'].map((app) =>
+  readFileSync(`${apps}${app}/Dockerfile`, 'utf8'),
+);
 corpus.push(
   [
-    '# escape=`', 'ARG BASE=busybox', 'FROM ${BASE} AS one', 'ENV A=1 B="two words" `', '    C=3', 'LABEL x=y', 'RUN <<EOF', 'echo hi', 'EOF',
-    'COPY --chown=1:1 --chmod=0755 <<-"X" /f', '\tcontent', 'X', 'FROM one AS two', 'ONBUILD RUN echo x', 'HEALTHCHECK --interval=5s CMD ["true"]',
-    'EXPOSE 80/tcp 53/udp', 'VOLUME ["/data"]', 'RUN --mount=type=cache,target=/c --network=none true', 'COPY --from=one /a /b', 'SHELL ["/bin/sh", "-c"]',
+    '# escape=`',
+    'ARG BASE=busybox',
+    'FROM ${BASE} AS one',
+    'ENV A=1 B="two words" `',
+    '    C=3',
+    'LABEL x=y',
+    'RUN <<EOF',
+    'echo hi',
+    'EOF',
+    'COPY --chown=1:1 --chmod=0755 <<-"X" /f',
+    '\tcontent',
+    'X',
+    'FROM one AS two',
+    'ONBUILD RUN echo x',
+    'HEALTHCHECK --interval=5s CMD ["true"]',
+    'EXPOSE 80/tcp 53/udp',
+    'VOLUME ["/data"]',
+    'RUN --mount=type=cache,target=/c --network=none true',
+    'COPY --from=one /a /b',
+    'SHELL ["/bin/sh", "-c"]',
   ].join('\n'),
 );
 
@@ -24,7 +43,46 @@ function prng(seed: number): () => number {
   };
 }
 
-const fragments = ['\\', '`', '"', "'", '[', ']', '<<', '<<-', 'EOF', '--', '--from=', '#', '# escape=`\n', '=', '$', '${', '}', ':-', '\n', '\r\n', '\\\n', ' ', '\t', '\0', '\uFFFD', 'é', 'FROM ', 'RUN ', 'COPY ', 'ARG ', 'ENV ', 'ONBUILD ', 'AS ', 'scratch', '--target', '0', '-1', 'x'];
+const fragments = [
+  '\\',
+  '`',
+  '"',
+  "'",
+  '[',
+  ']',
+  '<<',
+  '<<-',
+  'EOF',
+  '--',
+  '--from=',
+  '#',
+  '# escape=`\n',
+  '=',
+  '$',
+  '${',
+  '}',
+  ':-',
+  '\n',
+  '\r\n',
+  '\\\n',
+  ' ',
+  '\t',
+  '\0',
+  '\uFFFD',
+  'é',
+  'FROM ',
+  'RUN ',
+  'COPY ',
+  'ARG ',
+  'ENV ',
+  'ONBUILD ',
+  'AS ',
+  'scratch',
+  '--target',
+  '0',
+  '-1',
+  'x',
+];
 
 async function survives(text: string): Promise<string | undefined> {
   try {
@@ -48,7 +106,10 @@ test('4,000 mutated and random Dockerfiles: only DockerfileSyntaxError or PlanEr
       text = pick(corpus);
       for (let m = 0; m < 1 + Math.floor(random() * 5); m++) {
         const at = Math.floor(random() * (text.length + 1));
-        text = random() < 0.6 ? text.slice(0, at) + pick(fragments) + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 4));
+        text =
+          random() < 0.6
+            ? text.slice(0, at) + pick(fragments) + text.slice(at)
+            : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 4));
       }
     }
     const failure = await survives(text);
@@ -70,8 +131,11 @@ function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   return work().then((value) => ({ value, ms: performance.now() - start }));
 }
 
-test('1,000 stages plan in bounded time and memory', async (t) => {
-  const stages = Array.from({ length: 1000 }, (_, i) => `FROM ${i === 0 ? 'busybox' : `s${i - 1}`} AS s${i}\nRUN echo ${i}\n`).join('');
+test.serial('1,000 stages plan in bounded time and memory', async (t) => {
+  const stages = Array.from(
+    { length: 1000 },
+    (_, i) => `FROM ${i === 0 ? 'busybox' : `s${i - 1}`} AS s${i}\nRUN echo ${i}\n`,
+  ).join('');
   const before = process.memoryUsage().heapUsed;
   const { value: plan, ms } = await timed(() => planBuild(stages));
   t.is(plan.stages.length, 1000);
@@ -79,8 +143,58 @@ test('1,000 stages plan in bounded time and memory', async (t) => {
   t.true(process.memoryUsage().heapUsed - before < 512 * 1024 * 1024);
 });
 
+test.serial('a chain of 10,000 stages plans: no walk of the stage graph recurses once per stage', async (t) => {
+  const chain = `FROM busybox AS s0\n${Array.from({ length: 9999 }, (_, i) => `FROM s${i} AS s${i + 1}\n`).join('')}`;
+  const { value: plan, ms } = await timed(() => planBuild(chain));
+  t.is(plan.stages.length, 10_000);
+  t.is(plan.target.displayName, 's9999');
+  t.true(ms < 30_000, `${ms} ms`);
+  // A cycle through the whole chain is still found and named.
+  const cycle = chain.replace('FROM busybox AS s0\n', 'FROM busybox AS s0\nCOPY --from=s9999 /a /a\n');
+  const error = await t.throwsAsync(async () => planBuild(cycle), { instanceOf: DockerfileSyntaxError });
+  t.regex(error?.message ?? '', /^circular dependency detected on stage: s0 -> s9999 -> s9998 -> .* -> s1 -> s0$/);
+});
+
+test.serial(
+  '20,000 ENV, LABEL or EXPOSE lines plan in linear time and memory: each step shares the config of the steps before',
+  async (t) => {
+    for (const line of [
+      (i: number) => `ENV V${i}=${'y'.repeat(40)}`,
+      (i: number) => `LABEL l${i}=v`,
+      (i: number) => `EXPOSE ${i + 1}`,
+    ]) {
+      const text = `FROM busybox\n${Array.from({ length: 20_000 }, (_, i) => line(i)).join('\n')}\n`;
+      const before = process.memoryUsage().heapUsed;
+      const { value: plan, ms } = await timed(() => planBuild(text));
+      const steps = plan.stages[0].steps;
+      t.is(steps.length, 20_000);
+      t.true(ms < 30_000, `${ms} ms`);
+      t.true(process.memoryUsage().heapUsed - before < 256 * 1024 * 1024, 'well under what 20,000 copies would take');
+      const config = steps[19_999].configAfter.config;
+      t.is(
+        Object.keys(config.Labels ?? {}).length +
+          Object.keys(config.ExposedPorts ?? {}).length +
+          (config.Env ?? []).length >
+          20_000,
+        true,
+      );
+      t.is(
+        steps[9].configAfter.config.Env?.length ?? 0,
+        line(0).startsWith('ENV') ? 11 : 1,
+        'an early step sees only what was set by then',
+      );
+    }
+  },
+);
+
 test('10,000 steps in one stage and 10,000 continuation lines parse in bounded time; a 1 MB line is refused as BuildKit refuses it', async (t) => {
-  const kinds = [(i: number) => `RUN echo ${i}`, (i: number) => `ENV V${i % 20}=${i}`, (i: number) => `COPY f${i} /f${i}`, (i: number) => `LABEL step=${i}`, (i: number) => `WORKDIR /w${i % 7}`];
+  const kinds = [
+    (i: number) => `RUN echo ${i}`,
+    (i: number) => `ENV V${i % 20}=${i}`,
+    (i: number) => `COPY f${i} /f${i}`,
+    (i: number) => `LABEL step=${i}`,
+    (i: number) => `WORKDIR /w${i % 7}`,
+  ];
   const steps = `FROM busybox\n${Array.from({ length: 10_000 }, (_, i) => kinds[i % kinds.length](i)).join('\n')}\n`;
   const many = await timed(() => planBuild(steps));
   t.is(many.value.stages[0].steps.length, 10_000);
@@ -107,10 +221,16 @@ test('expansions nested past the stack, ONBUILD chains and values that double at
     t.true(process.memoryUsage().rss - before < 1024 * 1024 * 1024, 'well under a GiB more');
   };
   await refused(`FROM busybox\nENV B=${'${A:-'.repeat(3000)}x${'}'.repeat(3000)}\n`, /nested too deeply/);
-  await refused(`FROM busybox\n${'ONBUILD '.repeat(5000)}RUN x\n`, /chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed/);
+  await refused(
+    `FROM busybox\n${'ONBUILD '.repeat(5000)}RUN x\n`,
+    /chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed/,
+  );
   for (const keyword of ['ENV', 'ARG']) {
     const doubling = Array.from({ length: 30 }, (_, i) => `${keyword} A${i + 1}=\${A${i}}\${A${i}}`).join('\n');
-    await refused(`FROM busybox\n${keyword} A0=xxxxxxxx\n${doubling}\n`, /the expanded value would be \d+ characters, more than 1048576/);
+    await refused(
+      `FROM busybox\n${keyword} A0=xxxxxxxx\n${doubling}\n`,
+      /the expanded value would be \d+ characters, more than 1048576/,
+    );
   }
   // Within the limits, ONBUILD nests as BuildKit's parser nests it (its instruction layer refuses it).
   const { parseDockerfile } = await import('../../engine/dockerfile/parser.js');

@@ -23,7 +23,8 @@ ENTRYPOINT ["/bin/server"]
 
 const levelNames = (plan: BuildPlan) => plan.levels.map((level) => level.map((i) => plan.graph.stages[i].displayName));
 const stageNames = (plan: BuildPlan) => plan.stages.map((s) => s.node.displayName);
-const steps = (plan: BuildPlan, stage: string) => plan.stages.find((s) => s.node.displayName === stage)?.steps.map((s) => s.displayText) ?? [];
+const steps = (plan: BuildPlan, stage: string) =>
+  plan.stages.find((s) => s.node.displayName === stage)?.steps.map((s) => s.displayText) ?? [];
 
 test('the seed example: base, then build-client and build-server at once, then prod', async (t) => {
   const plan = await planBuild(seed);
@@ -39,21 +40,31 @@ test('--target build-client drops build-server and prod', async (t) => {
 });
 
 test('an unused stage that would fail is never planned', async (t) => {
-  const plan = await planBuild('FROM busybox AS ok\nRUN true\nFROM busybox AS broken\nCOPY --from=nowhere ${UNDEFINED:?must be set} /x\nFROM ok\n');
+  const plan = await planBuild(
+    'FROM busybox AS ok\nRUN true\nFROM busybox AS broken\nCOPY --from=nowhere ${UNDEFINED:?must be set} /x\nFROM ok\n',
+  );
   t.deepEqual(stageNames(plan), ['ok', 'stage-2']);
 });
 
 test('an unknown target names the stages and suggests the closest', async (t) => {
   const error = await t.throwsAsync(planBuild(seed, { target: 'build-clinet' }), { instanceOf: PlanError });
-  t.regex(error?.message ?? '', /target stage "build-clinet" could not be found \(stages: base, build-client, build-server, prod\)/);
+  t.regex(
+    error?.message ?? '',
+    /target stage "build-clinet" could not be found \(stages: base, build-client, build-server, prod\)/,
+  );
   t.regex(error?.message ?? '', /did you mean build-client\?/);
 });
 
 test('COPY --from a stage below is an error at that line; a real cycle is named as one', async (t) => {
-  const later = await t.throwsAsync(planBuild('FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nRUN true\n', { target: 'a' }), { instanceOf: DockerfileSyntaxError });
+  const later = await t.throwsAsync(
+    planBuild('FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nRUN true\n', { target: 'a' }),
+    { instanceOf: DockerfileSyntaxError },
+  );
   t.regex(later?.message ?? '', /cannot copy from stage "b", it needs to be defined before current stage "a"/);
   t.is(later?.position.line, 2);
-  const cycle = await t.throwsAsync(planBuild('FROM busybox AS a\nCOPY --from=b /x /x\nFROM a AS b\n', { target: 'b' }));
+  const cycle = await t.throwsAsync(
+    planBuild('FROM busybox AS a\nCOPY --from=b /x /x\nFROM a AS b\n', { target: 'b' }),
+  );
   t.regex(cycle?.message ?? '', /circular dependency detected on stage: a -> b -> a|cannot copy from stage "b"/);
 });
 
@@ -69,31 +80,52 @@ test('FROM a stage defined later is an image, as BuildKit resolves it', async (t
 });
 
 test('COPY --from with a variable is rejected like BuildKit does', async (t) => {
-  await t.throwsAsync(planBuild('ARG S=x\nFROM busybox AS x\nFROM busybox\nCOPY --from=$S /a /a\n'), { message: /variable expansion is not supported for --from/ });
+  await t.throwsAsync(planBuild('ARG S=x\nFROM busybox AS x\nFROM busybox\nCOPY --from=$S /a /a\n'), {
+    message: /variable expansion is not supported for --from/,
+  });
 });
 
 test('global ARGs reach FROM lines, and stages only when redeclared; build args override', async (t) => {
-  const dockerfile = 'ARG TAG=1.0\nARG IMG=busybox\nFROM ${IMG}:${TAG}\nRUN echo "tag=$TAG"\nARG TAG\nRUN echo "tag=$TAG"\n';
+  const dockerfile =
+    'ARG TAG=1.0\nARG IMG=busybox\nFROM ${IMG}:${TAG}\nRUN echo "tag=$TAG"\nARG TAG\nRUN echo "tag=$TAG"\n';
   const plan = await planBuild(dockerfile);
   t.deepEqual(plan.externalImages, ['busybox:1.0']);
   // Progress names leave unset variables as written, as BuildKit's do.
-  t.deepEqual(steps(plan, 'stage-0').filter((s) => s.startsWith('RUN')), ['RUN echo "tag=$TAG"', 'RUN echo "tag=1.0"']);
+  t.deepEqual(
+    steps(plan, 'stage-0').filter((s) => s.startsWith('RUN')),
+    ['RUN echo "tag=$TAG"', 'RUN echo "tag=1.0"'],
+  );
   const overridden = await planBuild(dockerfile, { buildArgs: new Map([['TAG', '2.0']]) });
   t.deepEqual(overridden.externalImages, ['busybox:2.0']);
-  t.deepEqual(steps(overridden, 'stage-0').filter((s) => s.startsWith('RUN')), ['RUN echo "tag=$TAG"', 'RUN echo "tag=2.0"']);
+  t.deepEqual(
+    steps(overridden, 'stage-0').filter((s) => s.startsWith('RUN')),
+    ['RUN echo "tag=$TAG"', 'RUN echo "tag=2.0"'],
+  );
 });
 
 test('stage ARG defaults expand in scope; ENV set after an ARG shadows it', async (t) => {
-  const plan = await planBuild('FROM busybox\nARG NAME=world\nENV GREETING="hello ${NAME}"\nARG V=arg\nENV V=env\nWORKDIR /home/$NAME\nRUN echo $V\n');
+  const plan = await planBuild(
+    'FROM busybox\nARG NAME=world\nENV GREETING="hello ${NAME}"\nARG V=arg\nENV V=env\nWORKDIR /home/$NAME\nRUN echo $V\n',
+  );
   const stage = plan.stages[0];
-  t.deepEqual(stage.final.config.config.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello world', 'V=env']);
+  t.deepEqual(stage.final.config.config.Env, [
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'GREETING=hello world',
+    'V=env',
+  ]);
   t.is(stage.final.config.config.WorkingDir, '/home/world');
   const run = stage.steps.find((s) => s.action.kind === 'run');
   t.true(run?.action.kind === 'run' && run.action.env.includes('V=env'));
 });
 
 test('predefined platform args are visible once declared; unused build args are reported', async (t) => {
-  const plan = await planBuild('FROM busybox\nARG TARGETARCH\nRUN echo $TARGETARCH\n', { platform: 'linux/arm64', buildArgs: new Map([['UNUSED', 'x'], ['HTTP_PROXY', 'http://proxy']]) });
+  const plan = await planBuild('FROM busybox\nARG TARGETARCH\nRUN echo $TARGETARCH\n', {
+    platform: 'linux/arm64',
+    buildArgs: new Map([
+      ['UNUSED', 'x'],
+      ['HTTP_PROXY', 'http://proxy'],
+    ]),
+  });
   t.deepEqual(steps(plan, 'stage-0'), ['ARG TARGETARCH', 'RUN echo arm64']);
   t.deepEqual(plan.unusedBuildArgs, ['UNUSED'], 'proxy args are predefined');
 });
@@ -112,11 +144,20 @@ test('ENTRYPOINT resets an inherited CMD; CMD set earlier in the stage is kept',
 test('ONBUILD triggers of a base stage run first in the stage built on it', async (t) => {
   const plan = await planBuild('FROM busybox AS lib\nONBUILD RUN echo triggered\nFROM lib AS app\nRUN echo app\n');
   const app = plan.stages.find((s) => s.node.displayName === 'app');
-  t.deepEqual(app?.steps.map((s) => [s.displayText, s.onbuild]), [['RUN echo triggered', true], ['RUN echo app', false]]);
+  t.deepEqual(
+    app?.steps.map((s) => [s.displayText, s.onbuild]),
+    [
+      ['RUN echo triggered', true],
+      ['RUN echo app', false],
+    ],
+  );
 });
 
 test('ONBUILD triggers in a base image config run in the stage and can add dependencies', async (t) => {
-  const base: ImageConfig = { ...emptyImageConfig({ os: 'linux', architecture: 'amd64' }), config: { OnBuild: ['COPY --from=assets /a /a'] } };
+  const base: ImageConfig = {
+    ...emptyImageConfig({ os: 'linux', architecture: 'amd64' }),
+    config: { OnBuild: ['COPY --from=assets /a /a'] },
+  };
   const plan = await planBuild('FROM busybox AS assets\nRUN true\nFROM with-onbuild\nRUN echo after\n', {
     resolveBaseImage: async (ref) => (ref === 'with-onbuild' ? base : undefined),
   });
@@ -124,7 +165,9 @@ test('ONBUILD triggers in a base image config run in the stage and can add depen
 });
 
 test('expansion happens where BuildKit expands: COPY, LABEL, EXPOSE; not in RUN text', async (t) => {
-  const plan = await planBuild('FROM busybox\nARG DIR=app\nARG PORT=8080\nCOPY ${DIR}/ /${DIR}/\nLABEL dir=$DIR\nEXPOSE $PORT 9090/udp\nRUN echo $DIR\n');
+  const plan = await planBuild(
+    'FROM busybox\nARG DIR=app\nARG PORT=8080\nCOPY ${DIR}/ /${DIR}/\nLABEL dir=$DIR\nEXPOSE $PORT 9090/udp\nRUN echo $DIR\n',
+  );
   const config = plan.stages[0].final.config.config;
   t.deepEqual(config.Labels, { dir: 'app' });
   t.deepEqual(Object.keys(config.ExposedPorts ?? {}).sort(), ['8080/tcp', '9090/udp']);
@@ -135,7 +178,9 @@ test('expansion happens where BuildKit expands: COPY, LABEL, EXPOSE; not in RUN 
 });
 
 test('expansion errors point at the instruction', async (t) => {
-  const error = await t.throwsAsync(planBuild('FROM busybox\nWORKDIR ${MISSING:?set MISSING}\n'), { instanceOf: DockerfileSyntaxError });
+  const error = await t.throwsAsync(planBuild('FROM busybox\nWORKDIR ${MISSING:?set MISSING}\n'), {
+    instanceOf: DockerfileSyntaxError,
+  });
   t.regex(error?.message ?? '', /MISSING: set MISSING/);
   t.deepEqual(error?.position, { line: 2, column: 9 });
 });

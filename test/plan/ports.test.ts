@@ -1,7 +1,7 @@
 import test from 'ava';
+import { normalizePath } from '../../engine/plan/paths.js';
 import { parsePort, parsePorts } from '../../engine/plan/ports.js';
 import { isValidSignal } from '../../engine/plan/signals.js';
-import { normalizePath } from '../../engine/plan/paths.js';
 
 test('EXPOSE specs become port/proto keys', (t) => {
   t.deepEqual(parsePort('80'), ['80/tcp']);
@@ -20,7 +20,8 @@ test('bad EXPOSE specs are errors', (t) => {
 });
 
 test('STOPSIGNAL accepts names with or without SIG and numbers', (t) => {
-  for (const ok of ['SIGTERM', 'TERM', 'sigkill', '9', 'SIGRTMIN+3', 'RTMAX-1', 'SIGWINCH']) t.true(isValidSignal(ok), ok);
+  for (const ok of ['SIGTERM', 'TERM', 'sigkill', '9', 'SIGRTMIN+3', 'RTMAX-1', 'SIGWINCH'])
+    t.true(isValidSignal(ok), ok);
   for (const bad of ['SIGFOO', '0', 'RTMIN+99', '']) t.false(isValidSignal(bad), bad);
 });
 

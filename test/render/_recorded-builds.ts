@@ -28,6 +28,7 @@ const buildStart = (buildId: string): BuildEvent => ({
   type: 'build-start',
   time: T0,
   buildId,
+  worker: 'docker',
   target: 'prod',
   jobs: 4,
   stages: [
@@ -39,12 +40,41 @@ const buildStart = (buildId: string): BuildEvent => ({
 });
 
 const start = (ms: number, step: StepRef): BuildEvent => ({ type: 'step-start', time: T0 + ms, step });
-const miss = (ms: number, step: StepRef, reasons = ['no earlier build of this step in the cache']): BuildEvent => ({ type: 'cache-miss', time: T0 + ms, stepId: step.id, reasons });
-const log = (ms: number, step: StepRef, text: string, stream: 'stdout' | 'stderr' = 'stdout'): BuildEvent => ({ type: 'step-log', time: T0 + ms, stepId: step.id, stream, text });
-const cached = (ms: number, step: StepRef, savedSeconds: number): BuildEvent => ({ type: 'step-cached', time: T0 + ms, step, savedSeconds });
+const miss = (ms: number, step: StepRef, reasons = ['no earlier build of this step in the cache']): BuildEvent => ({
+  type: 'cache-miss',
+  time: T0 + ms,
+  stepId: step.id,
+  reasons,
+});
+const log = (ms: number, step: StepRef, text: string, stream: 'stdout' | 'stderr' = 'stdout'): BuildEvent => ({
+  type: 'step-log',
+  time: T0 + ms,
+  stepId: step.id,
+  stream,
+  text,
+});
+const cached = (ms: number, step: StepRef, savedSeconds: number): BuildEvent => ({
+  type: 'step-cached',
+  time: T0 + ms,
+  step,
+  savedSeconds,
+});
 /** A step that ran from `from` to `ms`; the engine reports seconds from the same clock. */
-const done = (ms: number, step: StepRef, from: number, layerSize: number): BuildEvent => ({ type: 'step-done', time: T0 + ms, stepId: step.id, seconds: (ms - from) / 1000, layerSize });
-const stageDone = (ms: number, stageIndex: number, stage: string, imageId: string, size: number): BuildEvent => ({ type: 'stage-done', time: T0 + ms, stage, stageIndex, imageId, size });
+const done = (ms: number, step: StepRef, from: number, layerSize: number): BuildEvent => ({
+  type: 'step-done',
+  time: T0 + ms,
+  stepId: step.id,
+  seconds: (ms - from) / 1000,
+  layerSize,
+});
+const stageDone = (ms: number, stageIndex: number, stage: string, imageId: string, size: number): BuildEvent => ({
+  type: 'stage-done',
+  time: T0 + ms,
+  stage,
+  stageIndex,
+  imageId,
+  size,
+});
 
 const s = steps;
 
@@ -66,9 +96,17 @@ export const coldBuild: BuildEvent[] = [
   done(960, s.baseCopyMod, 702, 1_234),
   start(962, s.baseDownload),
   miss(966, s.baseDownload),
-  log(1_200, s.prodApk, 'fetch https://dl-cdn.alpinelinux.org/alpine/v3.20/community/x86_64/APKINDEX.tar.gz\n(1/1) Installing ca-certificates (20240705-r0)\n'),
+  log(
+    1_200,
+    s.prodApk,
+    'fetch https://dl-cdn.alpinelinux.org/alpine/v3.20/community/x86_64/APKINDEX.tar.gz\n(1/1) Installing ca-certificates (20240705-r0)\n',
+  ),
   log(1_450, s.baseDownload, 'go: downloading github.com/gorilla/mux v1.8.1\n', 'stderr'),
-  log(1_630, s.prodApk, 'Executing busybox-1.36.1-r29.trigger\nExecuting ca-certificates-20240705-r0.trigger\nOK: 8 MiB in 15 packages'),
+  log(
+    1_630,
+    s.prodApk,
+    'Executing busybox-1.36.1-r29.trigger\nExecuting ca-certificates-20240705-r0.trigger\nOK: 8 MiB in 15 packages',
+  ),
   done(1_702, s.prodApk, 414, 695_432),
   log(2_300, s.baseDownload, 'go: downloading golang.org/x/sync v0.7.0\n', 'stderr'),
   done(3_410, s.baseDownload, 962, 3_145_728),
@@ -87,14 +125,26 @@ export const coldBuild: BuildEvent[] = [
   log(4_150, s.serverBuild, 'github.com/gorilla/mux\nexample.com/app/internal/proto\n', 'stderr'),
   log(5_200, s.clientBuild, 'example.com/app/cmd/client\n', 'stderr'),
   done(6_900, s.clientBuild, 3_606, 7_340_032),
-  stageDone(6_902, 1, 'build-client', 'sha256:1c5f6d0b2e3a4f5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c', 278_400_000),
+  stageDone(
+    6_902,
+    1,
+    'build-client',
+    'sha256:1c5f6d0b2e3a4f5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c',
+    278_400_000,
+  ),
   start(6_905, s.prodCopyClient),
   miss(6_907, s.prodCopyClient),
   done(6_990, s.prodCopyClient, 6_905, 7_340_544),
   log(7_100, s.serverBuild, 'example.com/app/internal/api\n', 'stderr'),
   log(8_120, s.serverBuild, 'example.com/app/cmd/server\n', 'stderr'),
   done(8_700, s.serverBuild, 3_607, 12_582_912),
-  stageDone(8_702, 2, 'build-server', 'sha256:2d6a7e1c3f4b5a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d', 283_700_000),
+  stageDone(
+    8_702,
+    2,
+    'build-server',
+    'sha256:2d6a7e1c3f4b5a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d',
+    283_700_000,
+  ),
   start(8_705, s.prodCopyServer),
   miss(8_707, s.prodCopyServer),
   done(8_790, s.prodCopyServer, 8_705, 12_583_424),
@@ -105,6 +155,7 @@ export const coldBuild: BuildEvent[] = [
     summary: {
       imageId: 'sha256:5f2ce0d7a1b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9',
       tags: ['example/app:latest'],
+      worker: 'docker',
       seconds: 8.85,
       stepsRun: 10,
       stepsCached: 0,
@@ -142,13 +193,25 @@ export const clientEditRebuild: BuildEvent[] = [
   cached(192, s.serverCopy, 0.188),
   start(194, s.serverBuild),
   cached(196, s.serverBuild, 5.093),
-  stageDone(199, 2, 'build-server', 'sha256:2d6a7e1c3f4b5a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d', 283_700_000),
+  stageDone(
+    199,
+    2,
+    'build-server',
+    'sha256:2d6a7e1c3f4b5a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d',
+    283_700_000,
+  ),
   done(260, s.clientCopy, 70, 48_230),
   start(262, s.clientBuild),
   miss(264, s.clientBuild, ['an earlier step changed (1.1)']),
   log(1_010, s.clientBuild, 'example.com/app/cmd/client\n', 'stderr'),
   done(1_930, s.clientBuild, 262, 7_340_160),
-  stageDone(1_932, 1, 'build-client', 'sha256:3e7b8f2d4a5c6b7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e', 278_400_128),
+  stageDone(
+    1_932,
+    1,
+    'build-client',
+    'sha256:3e7b8f2d4a5c6b7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e',
+    278_400_128,
+  ),
   start(1_935, s.prodCopyClient),
   miss(1_937, s.prodCopyClient, ['files read by the step changed']),
   done(2_010, s.prodCopyClient, 1_935, 7_340_672),
@@ -161,6 +224,7 @@ export const clientEditRebuild: BuildEvent[] = [
     time: T0 + 2_140,
     summary: {
       imageId: 'sha256:6a3df1e8b2c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0',
+      worker: 'docker',
       tags: ['example/app:latest'],
       seconds: 2.14,
       stepsRun: 4,
@@ -177,7 +241,8 @@ export const clientEditRebuild: BuildEvent[] = [
   },
 ];
 
-const serverFailure = 'process "/bin/sh -c go build -v -o /out/server ./cmd/server" did not complete successfully: exit code 1';
+const serverFailure =
+  'process "/bin/sh -c go build -v -o /out/server ./cmd/server" did not complete successfully: exit code 1';
 
 /** The server does not compile: its step fails while the client build runs, which is cancelled. */
 export const failedBuild: BuildEvent[] = [
@@ -208,10 +273,20 @@ export const failedBuild: BuildEvent[] = [
   miss(258, s.serverBuild, ['an earlier step changed (2.1)']),
   log(900, s.serverBuild, 'example.com/app/internal/api\n', 'stderr'),
   log(1_020, s.clientBuild, 'example.com/app/internal/proto\n', 'stderr'),
-  log(1_400, s.serverBuild, '# example.com/app/cmd/server\ncmd/server/main.go:14:2: undefined: api.NewRouter\n', 'stderr'),
+  log(
+    1_400,
+    s.serverBuild,
+    '# example.com/app/cmd/server\ncmd/server/main.go:14:2: undefined: api.NewRouter\n',
+    'stderr',
+  ),
   { type: 'step-error', time: T0 + 1_480, stepId: s.serverBuild.id, message: serverFailure, cancelled: false },
   { type: 'step-error', time: T0 + 1_495, stepId: s.clientBuild.id, message: 'cancelled', cancelled: true },
-  { type: 'build-error', time: T0 + 1_530, message: `[build-server 2/2] RUN go build -v -o /out/server ./cmd/server: ${serverFailure}`, stepId: s.serverBuild.id },
+  {
+    type: 'build-error',
+    time: T0 + 1_530,
+    message: `[build-server 2/2] RUN go build -v -o /out/server ./cmd/server: ${serverFailure}`,
+    stepId: s.serverBuild.id,
+  },
 ];
 
 export const recordedBuilds: Record<string, BuildEvent[]> = {

@@ -2,8 +2,8 @@
 // golden files hold the recorded builds' streams (UPDATE_GOLDEN=1 rewrites them: read the diff first).
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { jsonLine, JsonRenderer, progressJsonVersion } from '../../cli/render/json.js';
 import type { BuildEvent } from '../../engine/events.js';
-import { JsonRenderer, jsonLine, progressJsonVersion } from '../../cli/render/json.js';
 import { recordedBuilds, steps, T0 } from './_recorded-builds.js';
 
 const goldenDir = new URL('../../../test/render/golden/', import.meta.url);
@@ -42,7 +42,13 @@ test('the version comes right after the type on build-start, and only there', (t
 });
 
 test('log text with newlines, quotes, control characters and astral characters stays on one line', (t) => {
-  const event: BuildEvent = { type: 'step-log', time: T0, stepId: steps.prodApk.id, stream: 'stderr', text: 'a\nb\r"c"\u0000\u2028🐳\n' };
+  const event: BuildEvent = {
+    type: 'step-log',
+    time: T0,
+    stepId: steps.prodApk.id,
+    stream: 'stderr',
+    text: 'a\nb\r"c"\u0000\u2028🐳\n',
+  };
   const [line] = renderJson([event]);
   t.is(line?.split('\n').length, 2);
   t.deepEqual(JSON.parse(line ?? ''), event);

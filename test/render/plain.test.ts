@@ -2,8 +2,8 @@
 // UPDATE_GOLDEN=1 rewrites the golden files (read the diff before keeping it).
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { BuildEvent } from '../../engine/events.js';
 import { PlainRenderer } from '../../cli/render/plain.js';
+import type { BuildEvent } from '../../engine/events.js';
 import { recordedBuilds, steps, T0 } from './_recorded-builds.js';
 
 const goldenDir = new URL('../../../test/render/golden/', import.meta.url);
@@ -34,12 +34,19 @@ test('every event is written at once, so parallel steps interleave by whole line
   const events = recordedBuilds['go-cold'];
   const { text, writes } = renderPlain(events);
   t.true(writes <= events.length);
-  for (const chunk of text.split('\n').slice(0, -1)) t.regex(chunk, /^(#\d+ |WARNING: |built |steps: |size: |critical path: |$)/);
+  for (const chunk of text.split('\n').slice(0, -1))
+    t.regex(chunk, /^(#\d+ |WARNING: |built |steps: |worker: |size: |critical path: |$)/);
 });
 
 test('stdout and stderr of one step never splice into one line; \\r-redrawn lines keep their last state', (t) => {
   const step = steps.prodApk;
-  const log = (ms: number, stream: 'stdout' | 'stderr', text: string): BuildEvent => ({ type: 'step-log', time: T0 + ms, stepId: step.id, stream, text });
+  const log = (ms: number, stream: 'stdout' | 'stderr', text: string): BuildEvent => ({
+    type: 'step-log',
+    time: T0 + ms,
+    stepId: step.id,
+    stream,
+    text,
+  });
   const { text } = renderPlain([
     { type: 'step-start', time: T0, step },
     log(100, 'stdout', 'downloading '),

@@ -11,7 +11,11 @@ function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; output: () =>
   return { stream: stream as unknown as NodeJS.WriteStream, output: () => written };
 }
 
-async function run(mode: Parameters<typeof createRenderer>[0], isTTY: boolean, env: NodeJS.ProcessEnv): Promise<string> {
+async function run(
+  mode: Parameters<typeof createRenderer>[0],
+  isTTY: boolean,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   const { stream, output } = fakeStream(isTTY);
   const renderer = await createRenderer(mode, stream, env);
   for (const event of recordedBuilds['go-client-edit']) renderer.handle(event);
@@ -26,7 +30,8 @@ const isLive = (text: string) => text.includes('[+] Building') && !text.includes
 test('auto draws live on a terminal', async (t) => t.true(isLive(await run('auto', true, { TERM: 'xterm' }))));
 test('auto is plain when not a terminal', async (t) => t.true(isPlain(await run('auto', false, { TERM: 'xterm' }))));
 test('auto is plain on TERM=dumb', async (t) => t.true(isPlain(await run('auto', true, { TERM: 'dumb' }))));
-test('tty falls back to plain when the stream is not a terminal', async (t) => t.true(isPlain(await run('tty', false, {}))));
+test('tty falls back to plain when the stream is not a terminal', async (t) =>
+  t.true(isPlain(await run('tty', false, {}))));
 test('plain stays plain on a terminal', async (t) => t.true(isPlain(await run('plain', true, {}))));
 test('quiet writes nothing', async (t) => t.is(await run('quiet', true, {}), ''));
 
@@ -37,6 +42,6 @@ test('json writes one parseable line per event', async (t) => {
 });
 
 test('progress modes are recognised by name', (t) => {
-  t.true(['auto', 'tty', 'plain', 'json', 'quiet'].every(isProgressMode));
-  t.false(isProgressMode('rawjson'));
+  t.true(['auto', 'tty', 'plain', 'json', 'rawjson', 'quiet', 'none'].every(isProgressMode));
+  t.false(isProgressMode('fancy'));
 });

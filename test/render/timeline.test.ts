@@ -1,8 +1,8 @@
 // The timeline picture: well-formed XML, one bar per started step, the critical path marked, names
 // escaped, and a title naming the image and the build's time.
 import test from 'ava';
-import type { BuildEvent } from '../../engine/events.js';
 import { tickStep, timelineHtml, timelineSvg, xmlEscape } from '../../cli/render/timeline.js';
+import type { BuildEvent } from '../../engine/events.js';
 import { recordedBuilds, steps, T0 } from './_recorded-builds.js';
 
 /**
@@ -19,7 +19,8 @@ function xmlProblems(text: string): string[] {
     const chunk = text.slice(i, lt === -1 ? text.length : lt);
     if (chunk.includes('>')) problems.push(`'>' in text near ${JSON.stringify(chunk.slice(0, 40))}`);
     for (const amp of chunk.matchAll(/&/g)) {
-      if (!/^&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/.test(chunk.slice(amp.index))) problems.push(`bare '&' near ${JSON.stringify(chunk.slice(amp.index, amp.index + 20))}`);
+      if (!/^&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/.test(chunk.slice(amp.index)))
+        problems.push(`bare '&' near ${JSON.stringify(chunk.slice(amp.index, amp.index + 20))}`);
     }
     if (lt === -1) break;
     tag.lastIndex = lt;
@@ -31,7 +32,8 @@ function xmlProblems(text: string): string[] {
     }
     const [, closing, name = '', attributes = '', selfClosing] = match;
     for (const value of attributes.matchAll(/="([^"]*)"/g)) {
-      if (/[<>]|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(value[1] ?? '')) problems.push(`unescaped attribute value ${JSON.stringify(value[1])}`);
+      if (/[<>]|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(value[1] ?? ''))
+        problems.push(`unescaped attribute value ${JSON.stringify(value[1])}`);
     }
     if (closing) {
       const expected = open.pop();
@@ -45,7 +47,11 @@ function xmlProblems(text: string): string[] {
   return problems;
 }
 
-const bars = (svg: string) => [...svg.matchAll(/<rect class="step ([^"]*)" data-step="([^"]*)"/g)].map((m) => ({ classes: (m[1] ?? '').split(' '), step: m[2] ?? '' }));
+const bars = (svg: string) =>
+  [...svg.matchAll(/<rect class="step ([^"]*)" data-step="([^"]*)"/g)].map((m) => ({
+    classes: (m[1] ?? '').split(' '),
+    step: m[2] ?? '',
+  }));
 
 function startedSteps(events: BuildEvent[]): string[] {
   const ids = new Set<string>();
@@ -67,7 +73,12 @@ for (const [name, events] of Object.entries(recordedBuilds)) {
     const svg = timelineSvg(events);
     t.deepEqual(xmlProblems(svg), []);
     t.true(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
-    t.deepEqual(bars(svg).map((bar) => bar.step).sort(), startedSteps(events).sort());
+    t.deepEqual(
+      bars(svg)
+        .map((bar) => bar.step)
+        .sort(),
+      startedSteps(events).sort(),
+    );
     t.is((svg.match(/<text class="stage"/g) ?? []).length, 4, 'one row label per stage');
     t.is((svg.match(/<title>/g) ?? []).length, bars(svg).length + 4, 'a tooltip per bar and per stage label');
   });
@@ -76,21 +87,41 @@ for (const [name, events] of Object.entries(recordedBuilds)) {
 test('bars are coloured by how their step ended, and the critical path is outlined', (t) => {
   const cold = bars(timelineSvg(recordedBuilds['go-cold']));
   t.true(cold.every((bar) => bar.classes.includes('run')));
-  t.deepEqual(cold.filter((bar) => bar.classes.includes('critical')).map((bar) => bar.step), ['0.1', '0.2', '0.3', '0.4', '2.1', '2.2', '3.4']);
+  t.deepEqual(
+    cold.filter((bar) => bar.classes.includes('critical')).map((bar) => bar.step),
+    ['0.1', '0.2', '0.3', '0.4', '2.1', '2.2', '3.4'],
+  );
   const edit = bars(timelineSvg(recordedBuilds['go-client-edit']));
   t.is(edit.filter((bar) => bar.classes.includes('cached')).length, 6);
   const failed = bars(timelineSvg(recordedBuilds['go-failed']));
-  t.deepEqual(failed.filter((bar) => bar.classes.includes('failed')).map((bar) => bar.step), ['2.2']);
-  t.deepEqual(failed.filter((bar) => bar.classes.includes('cancelled')).map((bar) => bar.step), ['1.2']);
-  t.false(failed.some((bar) => bar.classes.includes('critical')), 'a failed build has no critical path');
+  t.deepEqual(
+    failed.filter((bar) => bar.classes.includes('failed')).map((bar) => bar.step),
+    ['2.2'],
+  );
+  t.deepEqual(
+    failed.filter((bar) => bar.classes.includes('cancelled')).map((bar) => bar.step),
+    ['1.2'],
+  );
+  t.false(
+    failed.some((bar) => bar.classes.includes('critical')),
+    'a failed build has no critical path',
+  );
 });
 
 test('tooltips name the step and its duration; the title names the image and the time', (t) => {
   const svg = timelineSvg(recordedBuilds['go-cold']);
-  t.true(svg.includes('<title>[build-server 2/2] RUN go build -v -o /out/server ./cmd/server (2.2): ran, 5.1s, on the critical path</title>'));
+  t.true(
+    svg.includes(
+      '<title>[build-server 2/2] RUN go build -v -o /out/server ./cmd/server (2.2): ran, 5.1s, on the critical path</title>',
+    ),
+  );
   t.true(svg.includes('>msbuild: example/app:latest built in 8.8s</text>'));
   t.true(timelineSvg(recordedBuilds['go-failed']).includes('>msbuild: target prod failed after 1.5s</text>'));
-  t.true(timelineSvg(recordedBuilds['go-client-edit']).includes('<title>[base 4/4] RUN go mod download (0.4): cached, 0.0s, saved 2.4s, on the critical path</title>'));
+  t.true(
+    timelineSvg(recordedBuilds['go-client-edit']).includes(
+      '<title>[base 4/4] RUN go mod download (0.4): cached, 0.0s, saved 2.4s, on the critical path</title>',
+    ),
+  );
 });
 
 test('the axis has ticks in seconds across the build', (t) => {
@@ -110,7 +141,11 @@ test('step names with XML metacharacters are escaped', (t) => {
   ];
   const svg = timelineSvg(events);
   t.deepEqual(xmlProblems(svg), []);
-  t.true(svg.includes('RUN echo &quot;&lt;b&gt;&amp;amp;&lt;/b&gt;&quot; &gt; &apos;out&apos; &amp;&amp; printf &apos;&apos;'));
+  t.true(
+    svg.includes(
+      'RUN echo &quot;&lt;b&gt;&amp;amp;&lt;/b&gt;&quot; &gt; &apos;out&apos; &amp;&amp; printf &apos;&apos;',
+    ),
+  );
   t.is(xmlEscape('a\u0000b\uD800c😀'), 'abc😀');
 });
 
@@ -119,5 +154,8 @@ test('the HTML page wraps the same picture', (t) => {
   t.true(html.startsWith('<!DOCTYPE html>'));
   t.true(html.includes('<title>msbuild: example/app:latest built in 8.8s</title>'));
   t.true(html.includes(timelineSvg(recordedBuilds['go-cold']).trimEnd()));
-  t.deepEqual(xmlProblems(html.replace('<!DOCTYPE html>\n', '').replace('<meta charset="utf-8">', '<meta charset="utf-8"/>')), []);
+  t.deepEqual(
+    xmlProblems(html.replace('<!DOCTYPE html>\n', '').replace('<meta charset="utf-8">', '<meta charset="utf-8"/>')),
+    [],
+  );
 });

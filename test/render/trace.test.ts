@@ -1,8 +1,8 @@
 // The Chrome trace file: valid JSON with traceEvents, a named track per stage, a complete event per
 // step with its outcome, instants for cache misses.
 import test from 'ava';
-import type { BuildEvent } from '../../engine/events.js';
 import { traceFromEvents, traceJson } from '../../cli/render/trace.js';
+import type { BuildEvent } from '../../engine/events.js';
 import { recordedBuilds } from './_recorded-builds.js';
 
 interface LooseTraceEvent {
@@ -25,13 +25,17 @@ for (const [name, events] of Object.entries(recordedBuilds)) {
   test(`the ${name} trace has a complete event per step on its stage's named track`, (t) => {
     const trace = parse(events);
     const threads = trace.filter((e) => e.ph === 'M' && e.name === 'thread_name');
-    t.deepEqual(threads.map((e) => e.args.name), ['base', 'build-client', 'build-server', 'prod']);
+    t.deepEqual(
+      threads.map((e) => e.args.name),
+      ['base', 'build-client', 'build-server', 'prod'],
+    );
     t.is(new Set(threads.map((e) => e.tid)).size, 4);
     const complete = trace.filter((e) => e.ph === 'X');
     const started = new Set(events.flatMap((e) => (e.type === 'step-start' ? [e.step.id] : [])));
     t.deepEqual(complete.map((e) => e.args.id).sort(), [...started].sort());
     for (const e of complete) {
-      for (const field of ['ts', 'dur', 'pid', 'tid'] as const) t.true(Number.isInteger(e[field]) && (e[field] ?? -1) >= 0, `${field} of ${e.name}`);
+      for (const field of ['ts', 'dur', 'pid', 'tid'] as const)
+        t.true(Number.isInteger(e[field]) && (e[field] ?? -1) >= 0, `${field} of ${e.name}`);
       t.is(typeof e.name, 'string');
       const thread = threads.find((th) => th.tid === e.tid);
       t.true(e.name.startsWith(`[${String(thread?.args.name)} `), `${e.name} is on its stage's track`);
@@ -54,15 +58,23 @@ test('steps carry how they ended, their layer size and what the cache saved', (t
   t.is(edit.find((e) => e.args.id === '2.2')?.args.savedSeconds, 5.093);
   t.is(edit.filter((e) => e.args.status === 'cached').length, 6);
   const failed = parse(recordedBuilds['go-failed']);
-  t.deepEqual(failed.filter((e) => e.ph === 'X' && e.args.status !== 'run' && e.args.status !== 'cached').map((e) => [e.args.id, e.args.status]), [
-    ['1.2', 'cancelled'],
-    ['2.2', 'failed'],
-  ]);
+  t.deepEqual(
+    failed
+      .filter((e) => e.ph === 'X' && e.args.status !== 'run' && e.args.status !== 'cached')
+      .map((e) => [e.args.id, e.args.status]),
+    [
+      ['1.2', 'cancelled'],
+      ['2.2', 'failed'],
+    ],
+  );
   t.true(failed.some((e) => e.ph === 'i' && e.name === 'build failed'));
-  t.true(failed.some((e) => e.ph === 'i' && e.name === 'warning' && e.ts === 0), 'the warning before the start is time 0, not negative');
+  t.true(
+    failed.some((e) => e.ph === 'i' && e.name === 'warning' && e.ts === 0),
+    'the warning before the start is time 0, not negative',
+  );
 });
 
-test('the cache-miss instants carry their reasons on the step\'s track', (t) => {
+test("the cache-miss instants carry their reasons on the step's track", (t) => {
   const trace = parse(recordedBuilds['go-client-edit']);
   const miss = trace.find((e) => e.ph === 'i' && e.args.stepId === '1.1');
   t.deepEqual(miss?.args.reasons, ['file cmd/client/main.go changed']);

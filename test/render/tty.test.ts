@@ -2,9 +2,9 @@
 // narrow and short terminals, the final static lines, and timers stopped at the end.
 import test from 'ava';
 import { PassThrough } from 'node:stream';
-import type { BuildEvent } from '../../engine/events.js';
-import { displayText, fitLine, textWidth, truncate, TtyRenderer } from '../../cli/render/tty.js';
 import { createRenderer } from '../../cli/render/select.js';
+import { displayText, fitLine, textWidth, truncate, TtyRenderer } from '../../cli/render/tty.js';
+import type { BuildEvent } from '../../engine/events.js';
 import { recordedBuilds, steps, T0 } from './_recorded-builds.js';
 
 interface Harness {
@@ -41,7 +41,8 @@ function harness(events: BuildEvent[], options: { columns?: number; rows?: numbe
     ticking: () => tick !== undefined,
     advanceTo(ms) {
       clock = T0 + ms;
-      while (next < events.length && (events[next] as BuildEvent).time <= clock) renderer.handle(events[next++] as BuildEvent);
+      while (next < events.length && (events[next] as BuildEvent).time <= clock)
+        renderer.handle(events[next++] as BuildEvent);
       tick?.();
       return frames.at(-1) ?? [];
     },
@@ -59,7 +60,10 @@ test('a running step shows a live timer and its last output lines; finished step
   t.regex(running, /^=> \[base 4\/4\] RUN go mod download +1\.4s$/);
   t.is(running.length, 100);
   const at = frame.indexOf(running);
-  t.deepEqual(frame.slice(at + 1, at + 3), ['=> => # go: downloading github.com/gorilla/mux v1.8.1', '=> => # go: downloading golang.org/x/sync v0.7.0']);
+  t.deepEqual(frame.slice(at + 1, at + 3), [
+    '=> => # go: downloading github.com/gorilla/mux v1.8.1',
+    '=> => # go: downloading golang.org/x/sync v0.7.0',
+  ]);
   t.regex(lineOf(frame, '[base 1/4] FROM') ?? '', /DONE 0\.6s$/);
   t.regex(lineOf(frame, '[prod 2/4] RUN apk add') ?? '', /DONE 1\.3s$/);
   t.falsy(lineOf(frame, 'APKINDEX'), 'a finished step keeps no output in the frame');
@@ -77,7 +81,13 @@ test('at most five output lines per running step, the newest ones', (t) => {
     { type: 'step-log', time: T0 + 10, stepId: step.id, stream: 'stdout', text: `${output}\npartial` },
   ]);
   const frame = h.advanceTo(100);
-  t.deepEqual(frame.slice(2), ['=> => # line 5', '=> => # line 6', '=> => # line 7', '=> => # line 8', '=> => # partial']);
+  t.deepEqual(frame.slice(2), [
+    '=> => # line 5',
+    '=> => # line 6',
+    '=> => # line 7',
+    '=> => # line 8',
+    '=> => # partial',
+  ]);
 });
 
 test('parallel steps each show their own timer and tail', (t) => {
@@ -86,7 +96,10 @@ test('parallel steps each show their own timer and tail', (t) => {
   t.regex(lineOf(frame, '[build-server 2/2]') ?? '', / 1\.7s$/);
   const client = frame.findIndex((line) => line.includes('[build-client 2/2]'));
   const server = frame.findIndex((line) => line.includes('[build-server 2/2]'));
-  t.deepEqual(frame.slice(client + 1, server), ['=> => # example.com/app/internal/proto', '=> => # example.com/app/cmd/client']);
+  t.deepEqual(frame.slice(client + 1, server), [
+    '=> => # example.com/app/internal/proto',
+    '=> => # example.com/app/cmd/client',
+  ]);
   t.deepEqual(frame.slice(server + 1), ['=> => # github.com/gorilla/mux', '=> => # example.com/app/internal/proto']);
 });
 
@@ -110,8 +123,16 @@ test('the end replaces the frame with every step collapsed and the summary; the 
   t.is(final.filter((line) => line.startsWith('=> [')).length, 12);
   t.true(final.filter((line) => line.startsWith('=> [')).every((line) => /DONE \d+\.\ds$/.test(line)));
   t.false(final.some((line) => line.startsWith('=> => #')));
-  t.true(final.includes('built sha256:5f2ce0d7a1b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9 tagged example/app:latest in 8.8s'));
-  t.true(final.includes('critical path: [base 1/4] FROM docker.io/library/golang:1.22-alpine 0.6s → [base 3/4] COPY go.mod go.sum ./ 0.3s → [base 4/4] RUN go mod download 2.4s → [build-server 2/2] RUN go build -v -o /out/server ./cmd/server 5.1s (+3 quick steps)'));
+  t.true(
+    final.includes(
+      'built sha256:5f2ce0d7a1b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9 tagged example/app:latest in 8.8s',
+    ),
+  );
+  t.true(
+    final.includes(
+      'critical path: [base 1/4] FROM docker.io/library/golang:1.22-alpine 0.6s → [base 3/4] COPY go.mod go.sum ./ 0.3s → [base 4/4] RUN go mod download 2.4s → [build-server 2/2] RUN go build -v -o /out/server ./cmd/server 5.1s (+3 quick steps)',
+    ),
+  );
   h.renderer.handle({ type: 'warning', time: T0 + 9_500, message: 'late' });
   h.renderer.close();
   t.is(h.final(), final);
@@ -132,7 +153,7 @@ test('a failure shows the failed step with its last lines, the cancelled step, a
   h.advanceTo(2_000);
   const final = h.final() ?? [];
   t.false(h.ticking());
-  t.is(final[0], '[+] Building 1.5s (10/10) FAILED', 'prod\'s COPY steps never started');
+  t.is(final[0], '[+] Building 1.5s (10/10) FAILED', "prod's COPY steps never started");
   t.regex(lineOf(final, '[build-client 2/2]') ?? '', /CANCELED 1\.2s$/);
   const block = final.indexOf('------');
   t.deepEqual(final.slice(block, block + 6), [
@@ -154,7 +175,8 @@ for (const columns of [60, 30, 12, 5, 1]) {
     for (const line of frame) t.true(textWidth(line) <= columns, `${JSON.stringify(line)} is wider than ${columns}`);
     if (columns >= 30) t.regex(lineOf(frame, '[build-server 2/2') ?? '', /… 1\.7s$/, 'the timer survives truncation');
     h.advanceTo(9_000);
-    for (const line of (h.final() ?? []).filter((l) => l.startsWith('=>') || l.startsWith('[+]'))) t.true(textWidth(line) <= columns);
+    for (const line of (h.final() ?? []).filter((l) => l.startsWith('=>') || l.startsWith('[+]')))
+      t.true(textWidth(line) <= columns);
   });
 }
 
@@ -225,7 +247,11 @@ test('truncation counts wide characters as two columns and keeps the right side'
 });
 
 test('the log-update output draws on a terminal stream and ends with plain final lines', async (t) => {
-  const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 80, rows: 24 }) as unknown as NodeJS.WriteStream & PassThrough;
+  const stream = Object.assign(new PassThrough(), {
+    isTTY: true,
+    columns: 80,
+    rows: 24,
+  }) as unknown as NodeJS.WriteStream & PassThrough;
   let written = '';
   stream.on('data', (chunk: Buffer) => (written += chunk.toString()));
   const renderer = await createRenderer('tty', stream, { TERM: 'xterm-256color', NO_COLOR: '1' });
@@ -234,6 +260,10 @@ test('the log-update output draws on a terminal stream and ends with plain final
   t.true(written.includes('[+] Building'));
   const tail = written.slice(written.lastIndexOf('[+] Building'));
   t.true(tail.startsWith('[+] Building 2.1s (12/12) FINISHED\n'));
-  t.true(tail.endsWith('critical path: [build-client 2/2] RUN go build -v -o /out/client ./cmd/client 1.7s (+7 quick steps)\n'));
+  t.true(
+    tail.endsWith(
+      'critical path: [build-client 2/2] RUN go build -v -o /out/client ./cmd/client 1.7s (+7 quick steps)\n',
+    ),
+  );
   t.false(tail.includes('\u001B[3'), 'NO_COLOR turns colours off');
 });

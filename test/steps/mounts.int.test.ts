@@ -1,5 +1,6 @@
 // Integration: RUN mounts — a secret is visible to its step only, byte for byte, and never in history,
-// layers or the cache index; a cache mount persists between builds, honours sharing and uid/gid/mode;
+// layers or the cache index; it is staged on a memory file system, so a kill -9 leaves nothing of it
+// on disk and the next build removes the staged copy; a cache mount persists between builds, honours sharing and uid/gid/mode;
 // tmpfs and bind mounts leave no trace; what a bind mount exposes is in the step's cache key.
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
@@ -7,11 +8,23 @@ import { chmod, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from '../../engine/build.js';
+import { cacheVolumeName } from '../../engine/docker/cache-volumes.js';
 import type { BuildEvent } from '../../engine/events.js';
 import type { RunMount } from '../../engine/instructions/types.js';
-import { cacheVolumeName } from '../../engine/steps/mounts.js';
 import { startMsbuild } from '../support/cli.js';
-import { docker, dockerCli, imageFiles, makeContext, removeDir, removeImages, requireDaemon, runCommand, runImage, uniqueName } from '../support/docker.js';
+import {
+  docker,
+  dockerCli,
+  imageFiles,
+  makeContext,
+  removeDir,
+  removeImages,
+  requireDaemon,
+  runCommand,
+  runImage,
+  uniqueName,
+} from '../support/docker.js';
+import { until } from '../support/until.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 test.before(requireDaemon);
@@ -21,8 +34,58 @@ test.after.always(async () => {
 
 async function allFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
 }
+
+test('a secret is staged in memory: its mount is a tmpfs, a kill -9 leaves nothing of it on disk, the next build removes it', async (t) => {
+  const secret = `s3cr3t-${uniqueName('staged')}`;
+  const dir = await mkdtemp(join(tmpdir(), 'msbuild-secret-'));
+  cleanup.push(() => removeDir(dir));
+  await writeFile(join(dir, 'token'), secret);
+  const marker = uniqueName('staged-secret');
+  const context = await makeContext({
+    // The secret's mount comes from a tmpfs (mountinfo: `… /run/secrets … - tmpfs …`); then the RUN waits.
+    Dockerfile: `FROM busybox\nRUN --mount=type=secret,id=token grep ' /run/secrets ' /proc/self/mountinfo | grep -q ' - tmpfs ' && touch /staged && sleep 60 # ${marker}\n`,
+  });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-secret-cache-'));
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+  );
+  const args = ['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir];
+  const run = startMsbuild([...args, '--secret', `id=token,src=${join(dir, 'token')}`, context]);
+  const started = async () => {
+    const containers = await docker.listContainers({ filters: { status: ['running'] } });
+    const mine = containers.find((c) => c.Command.includes(marker));
+    if (!mine) return false;
+    const probe = await runCommand(dockerCli, ['exec', mine.Id, 'test', '-e', '/staged']);
+    return probe.code === 0;
+  };
+  t.true(await until(started, 30_000), `the RUN saw its secret on a tmpfs:\n${run.output()}`);
+  run.child.kill('SIGKILL');
+  await run.exit;
+  // What the killed process left under TMPDIR (its temp dir) holds no copy of the secret.
+  const left = (await readdir(tmpdir())).filter((name) => name.includes(`-p${run.child.pid}-`));
+  const onDisk = (await Promise.all(left.map((name) => allFiles(join(tmpdir(), name)).catch(() => [])))).flat();
+  for (const file of onDisk) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    t.false(text.includes(secret), `the secret is on disk in ${file}`);
+  }
+  const staged = (await readdir('/dev/shm')).filter((name) => name.includes(`-p${run.child.pid}-`));
+  t.is(staged.length, 1, 'the staged copy is in memory until the next build');
+  // The next build (any build) sweeps what the killed one left.
+  const next = await makeContext({ Dockerfile: 'FROM busybox\n' });
+  cleanup.push(() => removeDir(next));
+  const { msbuild } = await import('../support/cli.js');
+  const swept = await msbuild([...args, next]);
+  t.is(swept.code, 0, swept.stderr);
+  t.deepEqual(
+    (await readdir('/dev/shm')).filter((name) => name.includes(`-p${run.child.pid}-`)),
+    [],
+  );
+});
 
 test('a secret is readable by its RUN, and nowhere in the image, its history or the cache index', async (t) => {
   const secret = `s3cr3t-${uniqueName('value')}`;
@@ -41,8 +104,20 @@ test('a secret is readable by its RUN, and nowhere in the image, its history or 
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-secret-cache-'));
   const tag = `${uniqueName('msbuild-secret')}:latest`;
-  cleanup.push(() => removeDir(dir), () => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag));
-  await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, secrets: new Map([['token', { file: secretFile }]]) });
+  cleanup.push(
+    () => removeDir(dir),
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    () => removeImages(tag),
+  );
+  await build({
+    context,
+    tags: [tag],
+    network: 'none',
+    pull: 'never',
+    cacheDir,
+    secrets: new Map([['token', { file: secretFile }]]),
+  });
   t.is((await runImage(tag, ['cat', '/checked', '/checked-env'])).trim(), 'ok\nok');
   const files = await imageFiles(tag);
   t.false(files.has('/run/secrets/token'), 'the mount point leaves no file (BuildKit leaves only the directory)');
@@ -54,9 +129,13 @@ test('a secret is readable by its RUN, and nowhere in the image, its history or 
 });
 
 test('a required secret that was not given fails the step with a clear error', async (t) => {
-  const context = await makeContext({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=missing,required cat /run/secrets/missing\n' });
+  const context = await makeContext({
+    Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=missing,required cat /run/secrets/missing\n',
+  });
   cleanup.push(() => removeDir(context));
-  await t.throwsAsync(build({ context, network: 'none', pull: 'never', cacheDir: context }), { message: /secret missing is required but was not given/ });
+  await t.throwsAsync(build({ context, network: 'none', pull: 'never', cacheDir: context }), {
+    message: /secret missing is required but was not given/,
+  });
 });
 
 test('a cache mount keeps its contents from one build to the next, outside the image', async (t) => {
@@ -66,7 +145,12 @@ test('a cache mount keeps its contents from one build to the next, outside the i
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-cachemount-'));
   const tag = `${uniqueName('msbuild-cachemount')}:latest`;
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag), () => docker.getVolume(cacheVolumeName({ id } as never)).remove());
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    () => removeImages(tag),
+    () => docker.getVolume(cacheVolumeName({ id } as never)).remove(),
+  );
   await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir });
   t.is((await runImage(tag, ['cat', '/runs-seen'])).trim(), '1');
   await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir, noCache: true });
@@ -87,7 +171,11 @@ test('bind mounts from the context and from a stage are read-only copies; tmpfs 
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-bind-'));
   const tag = `${uniqueName('msbuild-bind')}:latest`;
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag));
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    () => removeImages(tag),
+  );
   await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir });
   t.is(await runImage(tag, ['cat', '/combined']), 'data\ntool\n');
   const files = await imageFiles(tag);
@@ -97,13 +185,25 @@ test('bind mounts from the context and from a stage are read-only copies; tmpfs 
 
 /** Removes the volumes of cache `id` (and of the extra volumes private mounts made for it). */
 function removeCacheVolumes(mount: Partial<RunMount> & { id: string }): () => Promise<unknown> {
-  return () => Promise.all([0, 1, 2, 3].map((slot) => docker.getVolume(cacheVolumeName(mount as RunMount, slot)).remove().catch(() => undefined)));
+  return () =>
+    Promise.all(
+      [0, 1, 2, 3].map((slot) =>
+        docker
+          .getVolume(cacheVolumeName(mount as RunMount, slot))
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
 }
 
 test('a binary secret arrives byte for byte, in /run/secrets and at its own target', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'msbuild-secret-bin-'));
   // Every byte value, and sequences that are not UTF-8 (a utf8 round trip would replace them).
-  const bytes = Buffer.concat([Buffer.from([...Array(256).keys()]), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x80]), randomBytes(4096)]);
+  const bytes = Buffer.concat([
+    Buffer.from([...Array(256).keys()]),
+    Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x80]),
+    randomBytes(4096),
+  ]);
   await writeFile(join(dir, 'bin.key'), bytes);
   const md5 = createHash('md5').update(bytes).digest('hex');
   const context = await makeContext({
@@ -114,8 +214,19 @@ test('a binary secret arrives byte for byte, in /run/secrets and at its own targ
     ].join('\n'),
   });
   const tag = `${uniqueName('msbuild-secret-bin')}:latest`;
-  cleanup.push(() => removeDir(dir), () => removeDir(context), () => removeImages(tag));
-  await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir: context, secrets: new Map([['bin', { file: join(dir, 'bin.key') }]]) });
+  cleanup.push(
+    () => removeDir(dir),
+    () => removeDir(context),
+    () => removeImages(tag),
+  );
+  await build({
+    context,
+    tags: [tag],
+    network: 'none',
+    pull: 'never',
+    cacheDir: context,
+    secrets: new Map([['bin', { file: join(dir, 'bin.key') }]]),
+  });
   t.is(await runImage(tag, ['cat', '/in-run-secrets', '/at-target']), 'ok\nok\n');
 });
 
@@ -127,13 +238,18 @@ async function buildCounting(options: BuildOptions): Promise<{ run: number; cach
 
 test('a context bind mount is in the key: content and mode changes re-run the step, touch does not', async (t) => {
   const context = await makeContext({
-    Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=f,target=/f --mount=type=bind,source=data,target=/data cat /f /data/d.txt > /out\n',
+    Dockerfile:
+      'FROM busybox\nRUN --mount=type=bind,source=f,target=/f --mount=type=bind,source=data,target=/data cat /f /data/d.txt > /out\n',
     f: 'one\n',
     'data/d.txt': 'data\n',
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-bindkey-'));
   const tag = `${uniqueName('msbuild-bindkey')}:latest`;
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag));
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    () => removeImages(tag),
+  );
   const options = { context, cacheDir, tags: [tag] };
   t.deepEqual(await buildCounting(options), { run: 1, cached: 0 });
   t.deepEqual(await buildCounting(options), { run: 0, cached: 1 });
@@ -173,15 +289,31 @@ test('a bind mount from a stage keys on the mounted content; from an image on th
   });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-bindfrom-'));
   const tag = `${uniqueName('msbuild-bindfrom')}:latest`;
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), () => removeImages(tag, imageTag));
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    () => removeImages(tag, imageTag),
+  );
   const options = (buildArgs: Record<string, string>) => ({ context, cacheDir, tags: [tag], buildArgs });
   t.deepEqual(await buildCounting(options({})), { run: 2, cached: 0 });
   t.deepEqual(await buildCounting(options({})), { run: 0, cached: 2 });
-  t.deepEqual(await buildCounting(options({ TOOL: 'tool-2' })), { run: 2, cached: 0 }, 'the mounted stage file changed');
+  t.deepEqual(
+    await buildCounting(options({ TOOL: 'tool-2' })),
+    { run: 2, cached: 0 },
+    'the mounted stage file changed',
+  );
   t.is(await runImage(tag, ['cat', '/out']), 'tool-2\nimage-1\n');
-  t.deepEqual(await buildCounting(options({ TOOL: 'tool-2', NOISE: 'b' })), { run: 1, cached: 1 }, 'the stage re-ran, but what is mounted is the same');
+  t.deepEqual(
+    await buildCounting(options({ TOOL: 'tool-2', NOISE: 'b' })),
+    { run: 1, cached: 1 },
+    'the stage re-ran, but what is mounted is the same',
+  );
   await makeImage('image-2');
-  t.deepEqual(await buildCounting(options({ TOOL: 'tool-2', NOISE: 'b' })), { run: 1, cached: 1 }, 'the mounted image changed');
+  t.deepEqual(
+    await buildCounting(options({ TOOL: 'tool-2', NOISE: 'b' })),
+    { run: 1, cached: 1 },
+    'the mounted image changed',
+  );
   t.is(await runImage(tag, ['cat', '/out']), 'tool-2\nimage-2\n');
 });
 
@@ -198,8 +330,15 @@ test('a new cache mount with uid/gid/mode has its root owned and moded so (defau
     ].join('\n'),
   });
   const tag = `${uniqueName('msbuild-cache-owner')}:latest`;
-  cleanup.push(() => removeDir(context), () => removeImages(tag));
-  cleanup.push(removeCacheVolumes({ id, uid: 1000, gid: 1000, mode: 0o750 }), removeCacheVolumes({ id: `${id}-plain` }), removeCacheVolumes({ id: `${id}-uid`, uid: 5 }));
+  cleanup.push(
+    () => removeDir(context),
+    () => removeImages(tag),
+  );
+  cleanup.push(
+    removeCacheVolumes({ id, uid: 1000, gid: 1000, mode: 0o750 }),
+    removeCacheVolumes({ id: `${id}-plain` }),
+    removeCacheVolumes({ id: `${id}-uid`, uid: 5 }),
+  );
   await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir: context });
   // As BuildKit on this daemon: `1000 1000 750`, `0 0 755` (not the image's /etc), `5 0 755`.
   t.is(await runImage(tag, ['cat', '/tmp/owned', '/tmp/plain', '/tmp/uid-only']), '1000 1000 750\n0 0 755\n5 0 755\n');
@@ -214,10 +353,16 @@ test('sharing=locked: parallel stages take the cache in turn', async (t) => {
   const id = uniqueName('cache-locked');
   const context = await makeContext({
     Dockerfile: [
-      'FROM busybox AS a', exclusiveRun(id, 'locked', 'a'),
-      'FROM busybox AS b', exclusiveRun(id, 'locked', 'b'),
-      'FROM busybox AS c', exclusiveRun(id, 'locked', 'c'),
-      'FROM scratch', 'COPY --from=a /done /a', 'COPY --from=b /done /b', 'COPY --from=c /done /c',
+      'FROM busybox AS a',
+      exclusiveRun(id, 'locked', 'a'),
+      'FROM busybox AS b',
+      exclusiveRun(id, 'locked', 'b'),
+      'FROM busybox AS c',
+      exclusiveRun(id, 'locked', 'c'),
+      'FROM scratch',
+      'COPY --from=a /done /a',
+      'COPY --from=b /done /b',
+      'COPY --from=c /done /c',
     ].join('\n'),
   });
   cleanup.push(() => removeDir(context), removeCacheVolumes({ id }));
@@ -229,9 +374,27 @@ test('sharing=locked also holds across msbuild processes on one cache directory'
   const id = uniqueName('cache-locked-processes');
   const context = await makeContext({ Dockerfile: `FROM busybox\nARG WHO\n${exclusiveRun(id, 'locked', '$WHO')}\n` });
   const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-locked-'));
-  cleanup.push(() => removeDir(context), () => removeDir(cacheDir), removeCacheVolumes({ id }));
+  cleanup.push(
+    () => removeDir(context),
+    () => removeDir(cacheDir),
+    removeCacheVolumes({ id }),
+  );
   const builds = ['one', 'two', 'three'].map((who) =>
-    startMsbuild(['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--no-cache', '--cache-dir', cacheDir, '--build-arg', `WHO=${who}`, context]),
+    startMsbuild([
+      'build',
+      '--progress',
+      'plain',
+      '--network',
+      'none',
+      '--pull',
+      'never',
+      '--no-cache',
+      '--cache-dir',
+      cacheDir,
+      '--build-arg',
+      `WHO=${who}`,
+      context,
+    ]),
   );
   const codes = await Promise.all(builds.map((b) => b.exit));
   t.deepEqual(codes, [0, 0, 0], builds.map((b) => b.output()).join('\n'));
@@ -248,10 +411,23 @@ test('sharing=private: concurrent RUNs each get a volume of their own', async (t
     `touch /p/${mine} /meet/${mine}; i=0; while [ ! -f /meet/${theirs} ]; do i=$((i+1)); [ $i -gt 150 ] && exit 2; sleep 0.2; done; ` +
     `ls /p > /seen; rm /p/${mine}'`;
   const context = await makeContext({
-    Dockerfile: ['FROM busybox AS a', run('a', 'b'), 'FROM busybox AS b', run('b', 'a'), 'FROM busybox', 'COPY --from=a /seen /seen-a', 'COPY --from=b /seen /seen-b'].join('\n'),
+    Dockerfile: [
+      'FROM busybox AS a',
+      run('a', 'b'),
+      'FROM busybox AS b',
+      run('b', 'a'),
+      'FROM busybox',
+      'COPY --from=a /seen /seen-a',
+      'COPY --from=b /seen /seen-b',
+    ].join('\n'),
   });
   const tag = `${uniqueName('msbuild-private')}:latest`;
-  cleanup.push(() => removeDir(context), () => removeImages(tag), removeCacheVolumes({ id }), removeCacheVolumes({ id: meet }));
+  cleanup.push(
+    () => removeDir(context),
+    () => removeImages(tag),
+    removeCacheVolumes({ id }),
+    removeCacheVolumes({ id: meet }),
+  );
   await build({ context, tags: [tag], network: 'none', pull: 'never', cacheDir: context, jobs: 2 });
   t.is(await runImage(tag, ['cat', '/seen-a']), 'a\n', 'stage a saw only its own marker');
   t.is(await runImage(tag, ['cat', '/seen-b']), 'b\n', 'stage b saw only its own marker');

@@ -6,16 +6,27 @@ import { runCommand, type CommandResult } from './docker.js';
 /** The `msbuild` bin: the launcher, which runs the bundle `make build` made (or main.js without one). */
 export const cliPath = fileURLToPath(new URL('../../cli/launcher.cjs', import.meta.url));
 
-export function msbuild(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
+export function msbuild(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; input?: string | Buffer } = {},
+): Promise<CommandResult> {
   return runCommand(process.execPath, [cliPath, ...args], options);
 }
 
 /** Starts the CLI without waiting, with its output collected as it comes. */
-export function startMsbuild(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function startMsbuild(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  );
   return { child, output: () => output, exit };
 }

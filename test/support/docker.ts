@@ -1,25 +1,28 @@
 // Test helpers for the real daemon: fail loudly when it is missing, temporary contexts, running images,
-// listing an image's files, counting leftover build containers, and what a test file made removed.
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+// listing an image's files (image-files.ts), counting leftover build containers, and what a test file made removed.
 import test from 'ava';
 import Docker from 'dockerode';
-import tarStream from 'tar-stream';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { buildLabel } from '../../engine/docker/container.js';
+import { dockerCli, removeDir, runCommand } from './process.js';
+
+export { imageFiles, type FileEntry } from './image-files.js';
+export { dockerCli, removeDir, runCommand, type CommandResult } from './process.js';
 
 export const docker = new Docker();
-export const dockerCli = '/usr/bin/docker';
 
 /** Integration tests need the daemon: its absence is a failure, never a skip. */
 export async function requireDaemon(): Promise<void> {
   try {
     await docker.ping();
   } catch (error) {
-    throw new Error(`integration tests need a Docker daemon (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}): ${(error as Error).message}. Run \`make test\`, which starts one.`);
+    throw new Error(
+      `integration tests need a Docker daemon (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}): ${(error as Error).message}. Run \`make test\`, which starts one.`,
+    );
   }
 }
 
@@ -45,35 +48,6 @@ export async function makeContext(files: Record<string, ContextFile>): Promise<s
   return root;
 }
 
-export async function removeDir(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
-}
-
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    // A command that exits without reading its input must not fail the caller with EPIPE.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
-}
-
 let networkHolder: Promise<string> | undefined;
 
 /**
@@ -83,7 +57,18 @@ let networkHolder: Promise<string> | undefined;
  */
 function sharedNetworkHolder(): Promise<string> {
   networkHolder ??= (async () => {
-    const result = await runCommand(dockerCli, ['run', '-d', '--rm', '--network', 'none', '--label', 'io.msbuild.test-netns=1', 'busybox', 'sleep', '3600']);
+    const result = await runCommand(dockerCli, [
+      'run',
+      '-d',
+      '--rm',
+      '--network',
+      'none',
+      '--label',
+      'io.msbuild.test-netns=1',
+      'busybox',
+      'sleep',
+      '3600',
+    ]);
     if (result.code !== 0) throw new Error(`cannot start the tests' network holder: ${result.stderr}`);
     const id = result.stdout.trim();
     process.once('exit', () => spawnSync(dockerCli, ['rm', '-f', id], { stdio: 'ignore' }));
@@ -100,62 +85,17 @@ export async function sharedNetworkMode(): Promise<string> {
 /** Runs the image (loopback network only) and returns its output; throws on a non-zero exit. */
 export async function runImage(image: string, args: string[] = [], entrypoint?: string): Promise<string> {
   const network = await sharedNetworkMode();
-  const result = await runCommand(dockerCli, ['run', '--rm', '--network', network, ...(entrypoint !== undefined ? ['--entrypoint', entrypoint] : []), image, ...args]);
+  const result = await runCommand(dockerCli, [
+    'run',
+    '--rm',
+    '--network',
+    network,
+    ...(entrypoint !== undefined ? ['--entrypoint', entrypoint] : []),
+    image,
+    ...args,
+  ]);
   if (result.code !== 0) throw new Error(`docker run ${image} failed (${result.code}): ${result.stderr}`);
   return result.stdout;
-}
-
-export interface FileEntry {
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  linkname?: string;
-  /** `major,minor` of a character or block device. */
-  device?: string;
-  /** sha256 of a regular file's content. */
-  sha256?: string;
-}
-
-/** Every path in the image (as `docker export` gives it, Docker's own mount points left out). */
-export async function imageFiles(image: string): Promise<Map<string, FileEntry>> {
-  const container = await docker.createContainer({ Image: image, Cmd: ['/none'], Entrypoint: [], NetworkDisabled: true });
-  const files = new Map<string, FileEntry>();
-  try {
-    const stream = (await container.export()) as unknown as Readable;
-    const extract = tarStream.extract();
-    await new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, entry, next) => {
-        const path = `/${header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')}`;
-        const hash = createHash('sha256');
-        const body = entry as unknown as Readable;
-        body.on('data', (chunk: Buffer) => hash.update(chunk));
-        body.on('end', () => {
-          files.set(path, {
-            type: header.type ?? 'file',
-            mode: (header.mode ?? 0) & 0o7777,
-            uid: header.uid ?? 0,
-            gid: header.gid ?? 0,
-            size: header.size ?? 0,
-            ...(header.linkname ? { linkname: header.linkname } : {}),
-            ...(header.type === 'character-device' || header.type === 'block-device' ? { device: `${header.devmajor},${header.devminor}` } : {}),
-            ...(header.type === 'file' ? { sha256: hash.digest('hex') } : {}),
-          });
-          next();
-        });
-      });
-      extract.on('finish', resolve);
-      extract.on('error', reject);
-      stream.pipe(extract as unknown as NodeJS.WritableStream);
-    });
-  } finally {
-    await container.remove({ force: true });
-  }
-  for (const mount of ['/', '/.dockerenv', '/dev', '/dev/console', '/dev/pts', '/dev/shm', '/etc', '/etc/hostname', '/etc/hosts', '/etc/mtab', '/etc/resolv.conf', '/proc', '/sys']) {
-    if (files.get(mount)?.size === 0) files.delete(mount);
-  }
-  return files;
 }
 
 /** Containers a build created that still exist (there must be none once it has ended). */
@@ -166,7 +106,11 @@ export async function leftoverContainers(buildId?: string): Promise<string[]> {
 }
 
 export async function removeImages(...references: string[]): Promise<void> {
-  for (const reference of references) await docker.getImage(reference).remove({ force: true }).catch(() => undefined);
+  for (const reference of references)
+    await docker
+      .getImage(reference)
+      .remove({ force: true })
+      .catch(() => undefined);
 }
 
 /**

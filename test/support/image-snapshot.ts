@@ -2,10 +2,21 @@
 // says it did), and every file's type, mode, owner, size, content hash, link target and device
 // numbers (mtimes aside), with a readable list of differences.
 import type Docker from 'dockerode';
-import { imageFiles, type FileEntry } from './docker.js';
+import { imageFiles, type FileEntry } from './image-files.js';
 
 export const comparedConfigFields = [
-  'Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'StopSignal', 'Healthcheck', 'Shell', 'OnBuild',
+  'Env',
+  'Cmd',
+  'Entrypoint',
+  'WorkingDir',
+  'User',
+  'ExposedPorts',
+  'Volumes',
+  'Labels',
+  'StopSignal',
+  'Healthcheck',
+  'Shell',
+  'OnBuild',
 ] as const;
 
 export interface ImageSnapshot {
@@ -22,7 +33,11 @@ export interface ImageSnapshot {
  */
 export function currentHistoryText(createdBy: string): string {
   const ports = /^EXPOSE map\[(.*)\]$/.exec(createdBy);
-  if (ports) return `EXPOSE [${ports[1].split(' ').map((port) => port.replace(/:\{\}$/, '')).join(' ')}]`;
+  if (ports)
+    return `EXPOSE [${ports[1]
+      .split(' ')
+      .map((port) => port.replace(/:\{\}$/, ''))
+      .join(' ')}]`;
   const health = /^HEALTHCHECK &\{\[(.*)\] "(.*)" "(.*)" "(.*)" '(.*)'\}$/.exec(createdBy);
   if (health) {
     const [, test, interval, timeout, startPeriod, retries] = health;
@@ -52,8 +67,10 @@ export async function snapshotImage(docker: Docker, reference: string): Promise<
   const config: Record<string, unknown> = { Architecture: info.Architecture, Os: info.Os };
   for (const field of comparedConfigFields) config[field] = normalized(raw[field]);
   // The API lists the newest entry first. (Its sizes are the daemon's estimate, not the layer flag.)
-  const history = ((await docker.getImage(reference).history()) as Array<{ CreatedBy: string }>).reverse().map((entry) => entry.CreatedBy);
-  return { config, history, files: await imageFiles(reference) };
+  const history = ((await docker.getImage(reference).history()) as Array<{ CreatedBy: string }>)
+    .reverse()
+    .map((entry) => entry.CreatedBy);
+  return { config, history, files: await imageFiles(reference, docker) };
 }
 
 function show(value: unknown): string {
@@ -61,15 +78,23 @@ function show(value: unknown): string {
 }
 
 /** Every difference, one line each: `Config.Env: [...] != [...]`, `/app/x: mode 0644 != 0755`. */
-export function diffSnapshots(ours: ImageSnapshot, theirs: ImageSnapshot, options: { history?: boolean } = {}): string[] {
+export function diffSnapshots(
+  ours: ImageSnapshot,
+  theirs: ImageSnapshot,
+  options: { history?: boolean } = {},
+): string[] {
   const differences: string[] = [];
   for (const key of new Set([...Object.keys(ours.config), ...Object.keys(theirs.config)])) {
-    if (show(ours.config[key]) !== show(theirs.config[key])) differences.push(`Config.${key}: ${show(ours.config[key])} != ${show(theirs.config[key])}`);
+    if (show(ours.config[key]) !== show(theirs.config[key]))
+      differences.push(`Config.${key}: ${show(ours.config[key])} != ${show(theirs.config[key])}`);
   }
-  const ourHistory = ours.history.map(withoutCopyFlags);
+  // A base image's own entries are inherited as written: one made by Engine 20.10's frontend (the
+  // fixture stand-ins) is in its words on both sides, and msbuild never writes those words itself.
+  const ourHistory = ours.history.map((entry) => currentHistoryText(withoutCopyFlags(entry)));
   const theirHistory = theirs.history.map(currentHistoryText);
   for (let i = 0; options.history !== false && i < Math.max(ourHistory.length, theirHistory.length); i++) {
-    if (ourHistory[i] !== theirHistory[i]) differences.push(`history[${i}]: ${show(ourHistory[i] ?? null)} != ${show(theirHistory[i] ?? null)}`);
+    if (ourHistory[i] !== theirHistory[i])
+      differences.push(`history[${i}]: ${show(ourHistory[i] ?? null)} != ${show(theirHistory[i] ?? null)}`);
   }
   const paths = [...new Set([...ours.files.keys(), ...theirs.files.keys()])].sort();
   for (const path of paths) {
@@ -92,7 +117,8 @@ export function diffSnapshots(ours: ImageSnapshot, theirs: ImageSnapshot, option
       ['link', a.linkname ?? '', b.linkname ?? ''],
       ['device', a.device ?? '', b.device ?? ''],
     ];
-    for (const [name, mine, other] of fields) if (mine !== other) differences.push(`${path}: ${name} ${mine} != ${other}`);
+    for (const [name, mine, other] of fields)
+      if (mine !== other) differences.push(`${path}: ${name} ${mine} != ${other}`);
   }
   return differences;
 }

@@ -1,0 +1,105 @@
+// Which worker a build gets: `docker` as asked, `oci` as asked (an error naming what is missing
+// when it cannot run), or `auto`: the OCI worker wherever every precondition holds, else the Docker
+// worker with the reason, said once (again only when the reason changes). A runc binary's check
+// is kept in the state dir by its path, size and mtime; the overlay probe runs every time (~1 ms).
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DockerClient } from '../docker/daemon.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { NetworkMode, ResourceLimits } from '../worker/container-spec.js';
+import type { WorkerChoice } from '../worker/worker.js';
+import { daemonProblem, findRunc, hostProblem, probeOverlay, rootDirProblem, runcProblem } from './detect.js';
+import { OciError } from './errors.js';
+import { systemHelper } from './helper.js';
+
+export type WorkerSelection =
+  { worker: 'oci'; runc: string; daemonVersion: string } | { worker: 'docker'; reason?: string; sayReason: boolean };
+
+/** The OCI worker's state dir in a cache dir. */
+export function ociStateDir(cacheDir: string): string {
+  return join(cacheDir, 'oci');
+}
+
+async function checkedRunc(stateDir: string): Promise<{ runc?: string; problem?: string }> {
+  const runc = await findRunc();
+  if (!runc) return { problem: 'runc is not installed (scripts/ensure-docker.sh installs it)' };
+  const info = await stat(runc);
+  const identity = `${runc}:${info.size}:${info.mtimeMs}`;
+  const cache = join(stateDir, 'runc-check.json');
+  const cached = await readFile(cache, 'utf8')
+    .then((text) => JSON.parse(text) as { identity: string; problem: string | null })
+    .catch(() => undefined);
+  if (cached?.identity === identity) return cached.problem === null ? { runc } : { problem: cached.problem };
+  const problem = await runcProblem(runc);
+  await writeFileAtomic(cache, JSON.stringify({ identity, problem: problem ?? null })).catch(() => undefined);
+  return problem === undefined ? { runc } : { problem };
+}
+
+/** Why the OCI worker cannot run here, or how it runs. */
+async function detect(
+  docker: DockerClient,
+  stateDir: string,
+): Promise<{ runc: string; daemonVersion: string } | string> {
+  const host = hostProblem();
+  if (host) return host;
+  const info = (await docker.info()) as {
+    Driver?: string;
+    SecurityOptions?: string[];
+    DockerRootDir?: string;
+    ServerVersion?: string;
+  };
+  const problem = daemonProblem(info) ?? (await rootDirProblem(info.DockerRootDir));
+  if (problem) return problem;
+  await mkdir(join(stateDir, 'run'), { recursive: true });
+  const runc = await checkedRunc(stateDir);
+  if (!runc.runc) return runc.problem ?? 'runc cannot be used';
+  const overlay = await probeOverlay(systemHelper(), stateDir);
+  if (overlay) return overlay;
+  return { runc: runc.runc, daemonVersion: info.ServerVersion ?? 'unknown' };
+}
+
+/** Container settings the OCI worker's runc spec does not carry yet: refused by name, never dropped. */
+const unsupportedLimits: ReadonlyArray<[keyof ResourceLimits, string]> = [
+  ['memorySwap', '--memory-swap'],
+  ['cpusetCpus', '--cpuset-cpus'],
+  ['cpusetMems', '--cpuset-mems'],
+  ['shmSize', '--shm-size'],
+  ['ulimits', '--ulimit'],
+  ['extraHosts', '--add-host'],
+  ['cgroupParent', '--cgroup-parent'],
+  ['securityOpt', '--security-opt'],
+];
+
+/** What in a build's request only the Docker worker does, if anything. */
+export function ociUnsupported(request: { network: NetworkMode; limits: ResourceLimits }): string | undefined {
+  if (request.network !== 'default' && request.network !== 'none' && request.network !== 'host')
+    return `--network ${request.network} (a named network) needs the Docker worker`;
+  const flags = unsupportedLimits.filter(([key]) => {
+    const value = request.limits[key];
+    return value !== undefined && (!Array.isArray(value) || value.length > 0);
+  });
+  if (flags.length > 0) return `${flags.map(([, flag]) => flag).join(', ')}: not supported by the OCI worker yet`;
+  return undefined;
+}
+
+export async function selectWorker(options: {
+  choice: WorkerChoice;
+  docker: DockerClient;
+  cacheDir: string;
+  request: { network: NetworkMode; limits: ResourceLimits };
+}): Promise<WorkerSelection> {
+  if (options.choice === 'docker') return { worker: 'docker', sayReason: false };
+  const stateDir = ociStateDir(options.cacheDir);
+  const unsupported = ociUnsupported(options.request);
+  const found =
+    unsupported ??
+    (await detect(options.docker, stateDir).catch((error: Error) => `detection failed: ${error.message}`));
+  if (typeof found !== 'string') return { worker: 'oci', ...found };
+  if (options.choice === 'oci')
+    throw new OciError('OCI_UNAVAILABLE', `the OCI worker cannot run ${unsupported ? 'this build' : 'here'}: ${found}`);
+  // Said once: again only when the reason changes.
+  const said = join(options.cacheDir, 'worker-fallback-reason');
+  const before = await readFile(said, 'utf8').catch(() => '');
+  if (before !== found) await writeFileAtomic(said, found).catch(() => undefined);
+  return { worker: 'docker', reason: found, sayReason: before !== found };
+}

@@ -1,0 +1,114 @@
+// Unit: a RUN's OCI spec is BuildKit's: containerd's capabilities and masked paths, no /run tmpfs,
+// read-only hosts/resolv.conf, host name buildkitsandbox, no rlimits, new privileges allowed, the
+// daemon's seccomp profile; env over the default PATH; limits as Docker sets them; and the insecure
+// mode's full capabilities, devices and no confinement.
+import test from 'ava';
+import { defaultCapabilities } from '../../engine/oci/security-profile.js';
+import { capabilitiesOf, dedupMounts, runtimeSpec, specEnv, type StepSpec } from '../../engine/oci/spec.js';
+
+const template = {
+  capabilities: defaultCapabilities,
+  seccomp: { defaultAction: 'SCMP_ACT_ERRNO' },
+  apparmorProfile: 'docker-default',
+  allCapabilities: capabilitiesOf((1n << 41n) - 1n),
+  loopDevices: 2,
+};
+
+const step: StepSpec = {
+  args: ['/bin/sh', '-c', 'true'],
+  env: ['FOO=bar', 'PATH=/go/bin:/usr/bin'],
+  cwd: '/app',
+  user: { uid: 1000, gid: 1000, additionalGids: [1000, 50] },
+  rootfs: '/state/run/x/rootfs',
+  hostsPath: '/state/hosts',
+  resolvConfPath: '/state/resolv.conf',
+  network: { path: '/proc/42/ns/net' },
+  cgroupsPath: '/msbuild-oci/x',
+  insecure: false,
+  limits: {},
+  extraMounts: [],
+};
+
+test('the sandbox spec', (t) => {
+  const spec = runtimeSpec(template, step);
+  t.is(spec.hostname, 'buildkitsandbox');
+  t.false(spec.process.noNewPrivileges);
+  t.false('rlimits' in spec.process);
+  t.deepEqual(spec.process.capabilities.bounding, defaultCapabilities);
+  t.deepEqual(spec.process.capabilities.ambient, []);
+  t.is(spec.process.apparmorProfile, 'docker-default');
+  t.deepEqual(spec.linux.seccomp, { defaultAction: 'SCMP_ACT_ERRNO' });
+  t.false(spec.mounts.some((m) => m.destination === '/run'));
+  t.like(
+    spec.mounts.find((m) => m.destination === '/etc/hosts'),
+    {
+      source: '/state/hosts',
+      options: ['nosuid', 'noexec', 'nodev', 'rbind', 'ro'],
+    },
+  );
+  t.like(
+    spec.mounts.find((m) => m.destination === '/sys'),
+    { options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  );
+  t.true(spec.linux.maskedPaths.includes('/proc/kcore'));
+  t.true(spec.linux.readonlyPaths.includes('/proc/sys'));
+  t.deepEqual(spec.linux.namespaces.at(-1), { type: 'network', path: '/proc/42/ns/net' });
+  t.deepEqual(spec.linux.resources.devices, [{ allow: false, access: 'rwm' }]);
+  t.deepEqual(spec.process.env, ['PATH=/go/bin:/usr/bin', 'FOO=bar']);
+  t.deepEqual(spec.process.user, { uid: 1000, gid: 1000, additionalGids: [1000, 50] });
+});
+
+test('host networking has no network namespace', (t) => {
+  const spec = runtimeSpec(template, { ...step, network: undefined });
+  t.false(spec.linux.namespaces.some((ns) => ns.type === 'network'));
+  t.deepEqual(runtimeSpec(template, { ...step, network: {} }).linux.namespaces.at(-1), { type: 'network' });
+});
+
+test('resource limits as Docker sets them', (t) => {
+  const spec = runtimeSpec(template, {
+    ...step,
+    limits: { memory: 1 << 30, cpuShares: 512, cpuQuota: 50000, cpuPeriod: 100000, pidsLimit: 100 },
+  });
+  t.deepEqual(spec.linux.resources.memory, { limit: 1 << 30, swap: 2 ** 31 });
+  t.deepEqual(spec.linux.resources.cpu, { shares: 512, quota: 50000, period: 100000 });
+  t.deepEqual(spec.linux.resources.pids, { limit: 100 });
+});
+
+test('insecure: every capability, nothing masked, devices, no seccomp or AppArmor', (t) => {
+  const spec = runtimeSpec(template, { ...step, insecure: true });
+  t.true(spec.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
+  t.true(spec.process.capabilities.ambient.includes('CAP_SYS_ADMIN'));
+  t.deepEqual(spec.linux.maskedPaths, []);
+  t.deepEqual(spec.linux.readonlyPaths, []);
+  t.false('seccomp' in spec.linux);
+  t.false('apparmorProfile' in spec.process);
+  t.true(spec.linux.devices?.some((d) => d.path === '/dev/fuse'));
+  t.true(spec.linux.devices?.some((d) => d.path === '/dev/loop1'));
+  t.like(
+    spec.mounts.find((m) => m.destination === '/sys'),
+    { options: ['nosuid', 'noexec', 'nodev', 'rw'] },
+  );
+});
+
+test('env: a variable replaces the default PATH, a bare name unsets', (t) => {
+  t.deepEqual(specEnv([]), ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+  t.deepEqual(specEnv(['A=1', 'PATH']), ['A=1']);
+  t.deepEqual(specEnv(['A=1', 'A=2']), ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=2']);
+});
+
+test('a later mount on the same target replaces the earlier one in place', (t) => {
+  const mounts = dedupMounts([
+    { destination: '/a', type: 'bind', source: '1' },
+    { destination: '/b', type: 'bind', source: '2' },
+    { destination: '/a', type: 'tmpfs', source: '3' },
+  ]);
+  t.deepEqual(
+    mounts.map((m) => m.source),
+    ['3', '2'],
+  );
+});
+
+test('capability masks', (t) => {
+  t.deepEqual(capabilitiesOf(0b101n), ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH']);
+  t.is(capabilitiesOf((1n << 41n) - 1n).length, 41);
+});
