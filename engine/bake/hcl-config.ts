@@ -4,12 +4,13 @@
 // other as `target.NAME.ATTR`; `group` blocks. Names are resolved when first used, so definition order
 // does not matter, and a cycle is an error naming it.
 import { AttributeReader, isTargetKey } from './decode.js';
-import type { Block, Body, Expr, Position } from './hcl/ast.js';
+import { attributeNamed, type Block, type Body, type Expr, type Position } from './hcl/ast.js';
 import { HclError } from './hcl/errors.js';
 import { childScope, Evaluator, typeConstraintOf, type HclFunction, type Scope } from './hcl/evaluate.js';
 import { jsonBody } from './hcl/json-syntax.js';
 import { parseHcl, parseHclExpression } from './hcl/parser.js';
 import { stdlib } from './hcl/stdlib.js';
+import { userFunction } from './hcl/user-function.js';
 import {
   constraintName,
   convertTo,
@@ -111,7 +112,7 @@ export class HclConfig {
   }
 
   private attribute(body: Body, name: string) {
-    return body.attributes.find((attribute) => attribute.name === name);
+    return attributeNamed(body, name);
   }
 
   private once(key: string, at: Position, compute: () => Value): Value {
@@ -154,31 +155,16 @@ export class HclConfig {
     const block = this.functions.get(name);
     if (!block) return stdlib.get(name);
     let fn = this.userFunctions.get(name);
-    if (fn) return fn;
-    const params = this.attribute(block.body, 'params');
-    const variadic = this.attribute(block.body, 'variadic_params');
-    const result = this.attribute(block.body, 'result');
-    if (!params || params.expr.kind !== 'tuple') this.fail(`function ${name} needs params = [...]`, block.at);
-    if (!result) this.fail(`function ${name} needs a result`, block.at);
-    const names = params.expr.items.map((item) =>
-      item.kind === 'variable' ? item.name : this.fail('each parameter name must be an identifier', item.at),
-    );
-    const rest = variadic
-      ? variadic.expr.kind === 'variable'
-        ? variadic.expr.name
-        : this.fail('variadic_params must be an identifier', variadic.at)
-      : undefined;
-    fn = (args: Value[]) => {
-      if (args.length < names.length || (rest === undefined && args.length > names.length))
-        this.fail(
-          `function ${name} takes ${rest ? 'at least ' : ''}${names.length} argument(s), not ${args.length}`,
-          block.at,
-        );
-      const bound: Record<string, Value> = Object.fromEntries(names.map((param, i) => [param, args[i]]));
-      if (rest !== undefined) bound[rest] = args.slice(names.length);
-      return this.evaluator.evaluate(result.expr, childScope(this.root, bound));
-    };
-    this.userFunctions.set(name, fn);
+    if (!fn) {
+      fn = userFunction({
+        name,
+        block,
+        evaluator: this.evaluator,
+        root: this.root,
+        fail: (message, at) => this.fail(message, at),
+      });
+      this.userFunctions.set(name, fn);
+    }
     return fn;
   }
 

@@ -1,23 +1,29 @@
 // Turns parse-tree nodes into typed, validated instructions and groups them into stages,
 // with BuildKit's rules (instructions/parse.go): argument counts, accepted flags, JSON forms, stage names.
-import type { DockerfileAst, InstructionNode, Position } from '../dockerfile/ast.js';
+import type { DockerfileAst, InstructionNode } from '../dockerfile/ast.js';
 import { syntaxErrorAt } from '../dockerfile/errors.js';
-import { PositionedError } from '../errors.js';
 import { parseGoDuration } from './duration.js';
-import { flagSpecFor, refuseUnsupportedFlags, type FlaggedInstruction } from './flag-table.js';
-import { FlagError, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
+import { FlagError, type FlagSpec } from './flags.js';
+import {
+  base,
+  commandLine,
+  flagsFor,
+  InstructionError,
+  jsonArgs,
+  keyValuePairs,
+  noDestination,
+  sourcesAndDest,
+  tableFlags,
+} from './node-arguments.js';
 import { parseRunMount, RunMountError } from './run-mount.js';
 import { withSuggestion } from './suggest.js';
 import type {
   ArgInstruction,
-  CommandLine,
   DockerfileDefinition,
   FromInstruction,
   HealthcheckSpec,
   Instruction,
-  KeyValue,
   NetworkMode,
-  SourcesAndDest,
   StageDefinition,
   StageInstruction,
 } from './types.js';
@@ -114,27 +120,6 @@ function trailingCommentHint(node: InstructionNode): string {
   const comment = words.slice(at).join(' ');
   const shown = comment.length > 40 ? `${comment.slice(0, 39)}…` : comment;
   return ` (a Dockerfile comment must start its line: "${shown}" is read as more arguments of ${node.keywordText})`;
-}
-
-/** A validation failure; the position defaults to the instruction's start. */
-class InstructionError extends PositionedError<Position | undefined> {
-  override readonly name = 'InstructionError';
-  override readonly code = 'MSBUILD_INSTRUCTION';
-}
-
-function base(node: InstructionNode) {
-  return { node, text: node.original.trim(), range: node.range };
-}
-
-function flagsFor(node: InstructionNode, spec: FlagSpec): ParsedFlags {
-  return parseFlags(node.flags, spec);
-}
-
-/** The flags of an instruction that takes some: parsed by BuildKit's rules, then those msbuild refuses refused. */
-function tableFlags(node: InstructionNode, instruction: FlaggedInstruction): ParsedFlags {
-  const flags = parseFlags(node.flags, flagSpecFor(instruction));
-  refuseUnsupportedFlags(instruction, flags);
-  return flags;
 }
 
 function parseNode(node: InstructionNode, where: ParseContext): Instruction {
@@ -268,59 +253,6 @@ function parseNode(node: InstructionNode, where: ParseContext): Instruction {
         node.range.start,
       );
   }
-}
-
-function noDestination(command: string, position: Position): InstructionError {
-  return new InstructionError(
-    `${command} requires at least two arguments, but only one was provided. Destination could not be determined`,
-    position,
-  );
-}
-
-function keyValuePairs(args: readonly string[], command: string, position: Position): KeyValue[] {
-  if (args.length === 0) throw new InstructionError(`${command} requires at least one argument`, position);
-  if (args.length % 3 !== 0) throw new InstructionError(`Bad input to ${command}, too many arguments`, position);
-  const pairs: KeyValue[] = [];
-  for (let i = 0; i < args.length; i += 3) {
-    if (args[i].length === 0) throw new InstructionError(`${command} names can not be blank`, position);
-    pairs.push({ key: args[i], value: args[i + 1], noDelimiter: args[i + 2] === '' });
-  }
-  return pairs;
-}
-
-/** `<<EOF` / `<<-"EOF"` as a whole word names a heredoc; returns its name. */
-function heredocName(word: string): string | undefined {
-  const match = /^<<-?\s*(["']?)([^"'\s]+)\1$/.exec(word);
-  return match ? match[2] : undefined;
-}
-
-function sourcesAndDest(node: InstructionNode, command: string): SourcesAndDest {
-  const args = node.args;
-  const dest = args[args.length - 1];
-  if (!node.json && heredocName(dest) !== undefined) {
-    throw new InstructionError(`${command} cannot accept a heredoc as a destination`, node.argsPosition);
-  }
-  const heredocs = new Map(node.heredocs.map((heredoc) => [heredoc.name, heredoc]));
-  const sources: string[] = [];
-  const inlineSources: SourcesAndDest['inlineSources'] = [];
-  for (const source of args.slice(0, -1)) {
-    const name = node.json ? undefined : heredocName(source);
-    const heredoc = name === undefined ? undefined : heredocs.get(name);
-    if (heredoc) inlineSources.push({ name: heredoc.name, data: heredoc.content, expand: heredoc.expand });
-    else sources.push(source);
-  }
-  return { sources, inlineSources, dest };
-}
-
-/** BuildKit's handleJSONArgs: exec form as is, shell form joined into one string. */
-function jsonArgs(node: InstructionNode, args: readonly string[] = node.args): string[] {
-  if (args.length === 0) return [];
-  return node.json ? [...args] : [args.join(' ')];
-}
-
-function commandLine(node: InstructionNode, emptyAsNone: boolean, args: readonly string[] = node.args): CommandLine {
-  const argv = jsonArgs(node, args);
-  return { args: emptyAsNone && argv.length === 0 ? [] : argv, prependShell: !node.json, files: [...node.heredocs] };
 }
 
 function parseFrom(node: InstructionNode): FromInstruction {

@@ -67,3 +67,8 @@ export function keywordOf(expr: Expr): string | undefined {
   if (expr.kind === 'parens') return keywordOf(expr.inner);
   return undefined;
 }
+
+/** The attribute of a body with this name, if it has one. */
+export function attributeNamed(body: Body, name: string): Attribute | undefined {
+  return body.attributes.find((attribute) => attribute.name === name);
+}
