@@ -1,12 +1,12 @@
-// Layer tars and registry blobs: a layer gzipped to a temporary file with its blob digest, and a
-// blob streamed back as the layer tar (gunzipped, checked against its diff ID). What was uploaded
-// where is remembered in the cache directory (`registry-blobs.json`: registry → diff ID → blob and
-// the repository that has it), so a later export sends nothing the registry has.
+// Layer tars as registry blobs: a layer gzipped to a temporary file with its blob digest, and its
+// upload. What was uploaded where is remembered in the cache directory (`registry-blobs.json`:
+// registry → diff ID → blob and the repository that has it), so a later export sends nothing the
+// registry has.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants, createGunzip, createGzip } from 'node:zlib';
+import { constants, createGzip } from 'node:zlib';
 import { mediaTypes, type Repository } from '../registry/client.js';
 import type { LayerBlob } from './remote-format.js';
 import type { CacheStore } from './store.js';
@@ -27,24 +27,6 @@ export async function gzipLayer(layer: Readable, file: string): Promise<{ blob: 
     blob: { digest: `sha256:${packed.digest('hex')}`, size, mediaType: mediaTypes.ociLayerGzip },
     diffId: `sha256:${raw.digest('hex')}`,
   };
-}
-
-/** Streams a blob from the registry into `file` as the uncompressed layer; checks its diff ID. */
-export async function fetchLayer(repository: Repository, blob: LayerBlob, diffId: string, file: string): Promise<void> {
-  const body = await repository.blob(blob.digest);
-  const hash = createHash('sha256');
-  const compressed = blob.mediaType.endsWith('gzip');
-  const sink = createWriteStream(file);
-  if (compressed) {
-    const gunzip = createGunzip();
-    gunzip.on('data', (chunk: Buffer) => hash.update(chunk));
-    await pipeline(body, gunzip, sink);
-  } else {
-    body.on('data', (chunk: Buffer) => hash.update(chunk));
-    await pipeline(body, sink);
-  }
-  const got = `sha256:${hash.digest('hex')}`;
-  if (got !== diffId) throw new Error(`blob ${blob.digest} unpacks to ${got}, not the layer ${diffId}`);
 }
 
 export function uploadFile(repository: Repository, blob: LayerBlob, file: string): Promise<void> {

@@ -33,7 +33,7 @@ export interface RegistrySessionEnv {
   /** Made on first use (connections and credentials), closed by the build. */
   registries: () => Registries;
   emit: (event: BuildEvent) => void;
-  /** The build's temp dir, once it exists: fetched and packed layers go there. */
+  /** The build's temp dir, once it exists: layers packed for an export go there. */
   tempDir: () => string;
   /** Leave out records without layers (the build's second try after one was needed). */
   layersOnly: boolean;
@@ -62,7 +62,6 @@ export class RegistryCacheSession {
         images: env.images,
         registries: env.registries(),
         store: env.store,
-        tempDir: env.tempDir,
         emit: env.emit,
         warn: (message) => env.emit({ type: 'warning', time: Date.now(), message }),
       },

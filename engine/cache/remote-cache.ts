@@ -4,7 +4,6 @@
 // then only the layers the daemon lacks are fetched. An entry exported without layers (mode=min,
 // another stage) cannot be made: asking for it throws LayersUnavailableError, and the build runs again
 // without such entries.
-import { join } from 'node:path';
 import { MsbuildError } from '../errors.js';
 import type { TransferEvent } from '../events.js';
 import { imageIdOf } from '../image/config.js';
@@ -12,7 +11,6 @@ import type { Registries, Repository } from '../registry/client.js';
 import { RegistryError } from '../registry/errors.js';
 import { parseReference } from '../registry/reference.js';
 import type { ImageStore } from '../worker/image-store.js';
-import { fetchLayer } from './layer-blobs.js';
 import {
   cacheIndexMediaType,
   indexProblem,
@@ -50,8 +48,6 @@ export interface RemoteCacheOptions {
   images: ImageStore;
   registries: Registries;
   store: CacheStore;
-  /** Where fetched layers are unpacked before the load (the build's temp dir). */
-  tempDir: () => string;
   emit: (event: TransferEvent) => void;
   warn: (message: string) => void;
 }
@@ -103,7 +99,6 @@ export class RemoteCache {
   /** Layer chains the daemon has (base images, images made): a load sends only what follows. */
   private readonly chains: string[][] = [];
   readonly fromDigests = new Map<string, string>();
-  private counter = 0;
 
   private constructor(
     private readonly options: RemoteCacheOptions,
@@ -216,22 +211,26 @@ export class RemoteCache {
         throw new LayersUnavailableError(
           `cache ${source.ref} has step "${entry.step}" without its layers (exported with mode=min)`,
         );
-      const newLayers = await Promise.all(
-        wanted.map(async (diffId) => {
-          const blob = source.blobs[diffId];
-          const path = join(this.options.tempDir(), `cache-layer-${this.counter++}.tar`);
-          await fetchLayer(source.repository, blob, diffId, path);
-          this.options.emit({
-            type: 'transfer',
-            time: Date.now(),
-            action: 'cache-import',
-            ref: source.ref,
-            layer: blob.digest.slice(7, 19),
-            status: `fetched (${blob.size} bytes)`,
-          });
-          return { diffId, path };
-        }),
-      );
+      // Each blob streams from the registry into the load as it is sent, compressed: no temporary file,
+      // and the daemon unpacks it and checks it against the layer's diff ID.
+      const newLayers = wanted.map((diffId) => {
+        const blob = source.blobs[diffId];
+        const open = async () => {
+          const body = await source.repository.blob(blob.digest);
+          body.on('end', () =>
+            this.options.emit({
+              type: 'transfer',
+              time: Date.now(),
+              action: 'cache-import',
+              ref: source.ref,
+              layer: blob.digest.slice(7, 19),
+              status: `fetched (${blob.size} bytes)`,
+            }),
+          );
+          return body;
+        };
+        return { diffId, size: blob.size, open };
+      });
       await this.options.images.load({ config: entry.config, newLayers }, signal);
     };
     const from = this.sharedPrefix(diffIds);

@@ -70,15 +70,15 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
     }
     await add(`${hex(id)}.json`, bytes);
     for (const layer of request.newLayers ?? []) {
-      const size = (await stat(layer.path)).size;
-      const file = createReadStream(layer.path);
-      reading = file;
+      const size = 'path' in layer ? (await stat(layer.path)).size : layer.size;
+      const source = 'path' in layer ? createReadStream(layer.path) : await untilAborted(layer.open(), stop);
+      reading = source;
       await untilAborted(
         new Promise<void>((resolve, reject) => {
           const entry = pack.entry({ name: layerPath(layer.diffId), size, mtime: new Date(0) }, (error) =>
             error ? reject(error) : resolve(),
           );
-          file.on('error', reject).pipe(entry);
+          source.on('error', reject).pipe(entry);
         }),
         stop,
       );

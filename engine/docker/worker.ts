@@ -73,6 +73,9 @@ export class DockerWorker implements Worker {
 
   async start(): Promise<void> {
     await checkDaemon(this.docker);
+    // The cache keeps entries per daemon (`/info`): asked now, beside the other start-up requests, rather
+    // than in the first look-up's path. A failure reaches whoever awaits it.
+    this.images.identity().catch(() => undefined);
     this.watchdog = new DaemonWatchdog(this.docker, (error) => this.options.onLost(error));
     this.watchdog.start();
     let architecture: Promise<string> | undefined;

@@ -12,10 +12,20 @@ export interface LayerFile {
   path: string;
 }
 
+/**
+ * A layer sent as it is read (a registry blob): `size` bytes of tar, or of compressed tar, which the
+ * daemon unpacks; either way it checks the result against `diffId`.
+ */
+export interface LayerStream {
+  diffId: string;
+  size: number;
+  open(): Promise<Readable>;
+}
+
 export interface LoadRequest {
   config: ImageConfig;
   /** Layers of `config` the daemon does not have yet (others are referenced by chain ID). */
-  newLayers?: LayerFile[];
+  newLayers?: Array<LayerFile | LayerStream>;
   /** The configs of the steps before, oldest first: loaded alongside, linked as parents where allowed. */
   ancestors?: ImageConfig[];
   tags?: string[];
