@@ -14,6 +14,7 @@ import { StepCache } from './cache/step-cache.js';
 import { CacheStore } from './cache/store.js';
 import { loadIgnoreRules } from './context/ignore.js';
 import { ContextFs } from './copy/source-fs.js';
+import { daemonSocketsFile } from './docker/daemon-identity.js';
 import { connectDocker } from './docker/daemon.js';
 import { DockerWorker } from './docker/worker.js';
 import type { BuildEvent } from './events.js';
@@ -95,6 +96,7 @@ class Build {
       docker: options.docker ?? connectDocker(),
       buildId: this.id,
       lockDir: join(options.cacheDir, 'cache-mount-locks'),
+      identityMemo: join(options.cacheDir, daemonSocketsFile),
       onLost: (error) => this.stop.abort(error),
       onWarning: (warning) => this.emit({ type: 'warning', time: Date.now(), ...warning }),
     });

@@ -4,11 +4,12 @@
 // Dockerfile builds FROM (or copies from) another target's tag waits for that target (buildx cannot:
 // docker/buildx#447). `buildOptionsOf` is the one mapping from a bake target to BuildOptions.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { build, type BuildOptions, type BuildResult } from '../build.js';
 import { cacheOptions, parseCacheSpec } from '../cache/cache-spec.js';
 import { CacheSession } from '../cache/session.js';
 import { CacheStore, defaultCacheDir } from '../cache/store.js';
+import { daemonSocketsFile } from '../docker/daemon-identity.js';
 import { connectDocker, type DockerClient } from '../docker/daemon.js';
 import { DockerImageStore } from '../docker/image-store.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
@@ -285,10 +286,9 @@ export async function runBake(
   const pool = new WorkPool(options.jobs ?? 4);
   const docker = options.docker ?? connectDocker();
   // Every target builds on this daemon: the shared store keeps to its scope of the cache dir.
-  const images = new DockerImageStore(docker);
-  const cacheSession = new CacheSession(
-    new CacheStore(options.cacheDir ?? defaultCacheDir(), { daemon: () => images.identity() }),
-  );
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const images = new DockerImageStore(docker, join(cacheDir, daemonSocketsFile));
+  const cacheSession = new CacheSession(new CacheStore(cacheDir, { daemon: () => images.identity() }));
   const running = new Map<string, Promise<BuildResult>>();
   const start = (name: string): Promise<BuildResult> => {
     let pending = running.get(name);

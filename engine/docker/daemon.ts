@@ -61,16 +61,6 @@ export async function daemonArchitecture(docker: Docker): Promise<string> {
   return (await docker.version()).Arch;
 }
 
-/**
- * What tells this daemon from any other (`/info`), for the cache's scopes: its ID, and its data root.
- * Engine 20.10's ID is the kid of /etc/docker/key.json, so two daemons on one host share it; their data
- * roots differ. `ID@root`.
- */
-export async function daemonId(docker: Docker): Promise<string> {
-  const info = (await docker.info()) as { ID?: string; DockerRootDir?: string };
-  return `${info.ID ?? ''}@${info.DockerRootDir ?? ''}`;
-}
-
 /** Answers `/_ping` within `ms`, or rejects (the request is dropped then). */
 export async function pingDaemon(docker: Docker, ms: number): Promise<void> {
   // dockerode passes the signal on to the request; its types do not declare the option.

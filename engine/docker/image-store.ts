@@ -13,7 +13,8 @@ import {
 } from '../worker/image-store.js';
 import { ImagePullError, type PullPolicy, type ResolvedImage } from '../worker/worker.js';
 import { ImageCatalog } from './catalog.js';
-import { checkDaemon, connectDocker, daemonId, daemonMessage } from './daemon.js';
+import { daemonId } from './daemon-identity.js';
+import { checkDaemon, connectDocker, daemonMessage } from './daemon.js';
 import { inspectImage, readImageConfig, removeImage, tagImage } from './images.js';
 import { loadImage } from './load.js';
 import { pullThroughDaemon, pushThroughDaemon } from './registry-transfer.js';
@@ -38,12 +39,16 @@ export class DockerImageStore implements ImageStore {
   private readonly catalog: ImageCatalog;
   private id: Promise<string> | undefined;
 
-  constructor(readonly docker: Docker) {
+  constructor(
+    readonly docker: Docker,
+    /** Where the daemon's identity is remembered between processes (see daemon-identity.ts). */
+    private readonly identityMemo?: string,
+  ) {
     this.catalog = new ImageCatalog(docker);
   }
 
   identity(): Promise<string> {
-    this.id ??= daemonId(this.docker);
+    this.id ??= daemonId(this.docker, this.identityMemo);
     return this.id;
   }
 

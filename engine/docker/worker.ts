@@ -49,6 +49,8 @@ export interface DockerWorkerOptions {
   buildId: string;
   /** Where cache mount holders keep their lock files (shared by msbuild processes using one cache directory). */
   lockDir: string;
+  /** Where the daemon's identity is remembered between builds (daemon-identity.ts). */
+  identityMemo?: string;
   /** Called once when the daemon stops answering: the build stops. */
   onLost(error: Error): void;
   /** What the user should know (leftovers removed, or left: `containersLeft`), worded for them. */
@@ -68,7 +70,7 @@ export class DockerWorker implements Worker {
 
   constructor(private readonly options: DockerWorkerOptions) {
     this.docker = options.docker;
-    this.images = new DockerImageStore(options.docker);
+    this.images = new DockerImageStore(options.docker, options.identityMemo);
   }
 
   async start(): Promise<void> {
