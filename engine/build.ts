@@ -81,7 +81,6 @@ class Build {
   private cache!: StepCache;
   private registryClients: Registries | undefined;
   private registryCache!: RegistryCacheSession;
-  private tempDir = '';
   /** Temp dirs of killed msbuild processes, being removed while the build starts. */
   private orphanedTempDirs: Promise<void> = Promise.resolve();
   private tempDirCreated: Promise<string> = Promise.resolve('');
@@ -116,7 +115,7 @@ class Build {
       store: this.session.store,
       registries: () => this.registries(),
       emit: this.emit,
-      tempDir: () => this.tempDir,
+      tempDir: () => this.tempDirCreated,
       layersOnly: this.layersOnly,
     });
     this.cache.fallBackTo(this.registryCache);
@@ -207,7 +206,7 @@ class Build {
     const ignoreRules = loadIgnoreRules(options.contextDir, options.dockerfilePath);
     const memos = this.session.load();
     for (const pending of [this.tempDirCreated, ignoreRules]) pending.catch(() => undefined);
-    this.tempDir = await this.tempDirCreated;
+    await this.tempDirCreated;
     await this.registryCache.open(registryRefs, this.worker, this.stop.signal);
     let plan: BuildPlan | undefined;
     const baseImages = new BaseImages(this.worker, options.pull, () => [...(plan?.graph.byName.keys() ?? [])], {

@@ -219,7 +219,8 @@ export function resolveTargets(
   }
   const fallback = groups.get('default');
   if (fallback) groups.set('default', { ...fallback, targets: [...new Set(fallback.targets)].sort() });
-  for (const [name, target] of [...targets]) linkTargets(config, name, target, targets, overridesByTarget, [name]);
+  const scope: LinkScope = { config, targets, overrides: overridesByTarget };
+  for (const [name, target] of [...targets]) linkTargets(scope, name, target, [name]);
   return { targets, groups };
 }
 
@@ -261,14 +262,15 @@ function resolveTarget(
 }
 
 /** A target used as another's context (`target:base`) is resolved too, as a cache-only build. */
-function linkTargets(
-  config: BakeConfig,
-  name: string,
-  target: Target,
-  targets: Map<string, Target>,
-  overrides: ReadonlyMap<string, ReadonlyMap<string, import('./overrides.js').Override>>,
-  visited: string[],
-): void {
+interface LinkScope {
+  config: BakeConfig;
+  /** The targets to build, gaining those linked to. */
+  targets: Map<string, Target>;
+  overrides: ReadonlyMap<string, ReadonlyMap<string, import('./overrides.js').Override>>;
+}
+
+function linkTargets(scope: LinkScope, name: string, target: Target, visited: string[]): void {
+  const { config, targets, overrides } = scope;
   for (const value of Object.values(target.contexts ?? {})) {
     if (!value.startsWith('target:')) continue;
     const other = value.slice('target:'.length);
@@ -280,7 +282,7 @@ function linkTargets(
       linked.output = [{ type: 'cacheonly' }];
       targets.set(other, linked);
     }
-    linkTargets(config, other, linked, targets, overrides, [...visited, other]);
+    linkTargets(scope, other, linked, [...visited, other]);
     for (const entitlement of linked.entitlements ?? [])
       if (!target.entitlements?.includes(entitlement))
         target.entitlements = [...(target.entitlements ?? []), entitlement];

@@ -95,14 +95,14 @@ export class AttributeReader {
     });
   }
 
+  /** A list (or one item) whose items are objects or text: each read by the function for its kind. */
   private objectsOrStrings<T>(
     value: Value,
-    name: string,
-    at: Position,
-    fromText: (text: string) => T[],
-    fromObject: (object: Record<string, Value>) => T,
+    where: { name: string; at: Position },
+    read: { fromText: (text: string) => T[]; fromObject: (object: Record<string, Value>) => T },
   ): T[] {
-    return this.convert(at, name, () => {
+    const { fromText, fromObject } = read;
+    return this.convert(where.at, where.name, () => {
       const items = plain(value);
       const list = Array.isArray(items) ? items : [items];
       return list.flatMap((item) => {
@@ -155,68 +155,73 @@ export class AttributeReader {
       case 'outputs':
         return this.objectsOrStrings(
           value,
-          key,
-          at,
-          (text) => [outputEntry(text)],
-          (object) => this.entryOf(object),
+          { name: key, at },
+          { fromText: (text) => [outputEntry(text)], fromObject: (object) => this.entryOf(object) },
         );
       case 'caches':
-        return this.objectsOrStrings(value, key, at, cacheEntries, (object) => this.entryOf(object));
+        return this.objectsOrStrings(
+          value,
+          { name: key, at },
+          { fromText: cacheEntries, fromObject: (object) => this.entryOf(object) },
+        );
       case 'attests':
       case 'policies':
         return this.objectsOrStrings(
           value,
-          key,
-          at,
-          (text) => [
-            kind === 'attests'
-              ? attestEntry(text)
-              : Object.fromEntries(text.split(',').map((field) => field.split(/=(.*)/s).slice(0, 2))),
-          ],
-          (object) =>
-            kind === 'attests'
-              ? this.entryOf(object)
-              : Object.fromEntries(Object.entries(object).map(([k, v]) => [k, toStringValue(v, k)])),
+          { name: key, at },
+          {
+            fromText: (text) => [
+              kind === 'attests'
+                ? attestEntry(text)
+                : Object.fromEntries(text.split(',').map((field) => field.split(/=(.*)/s).slice(0, 2))),
+            ],
+            fromObject: (object) =>
+              kind === 'attests'
+                ? this.entryOf(object)
+                : Object.fromEntries(Object.entries(object).map(([k, v]) => [k, toStringValue(v, k)])),
+          },
         );
       case 'secrets':
         return this.objectsOrStrings<SecretEntry>(
           value,
-          key,
-          at,
-          (text) => [secretEntry(text)],
-          (object) => {
-            const field = (name: string) =>
-              object[name] === undefined || object[name] === null ? undefined : toStringValue(object[name], name);
-            for (const name of Object.keys(object))
-              if (!['type', 'id', 'src', 'source', 'env'].includes(name))
-                throw new ConversionError(`unexpected key ${JSON.stringify(name)} in a secret`);
-            const type = field('type');
-            if (type !== undefined && type !== 'file' && type !== 'env')
-              throw new ConversionError(`unsupported secret type ${JSON.stringify(type)}`);
-            const id = field('id');
-            let src = field('src') ?? field('source');
-            let env = field('env');
-            if (type === 'env' && env === undefined) [env, src] = [src, undefined];
-            return {
-              ...(id !== undefined ? { id } : {}),
-              ...(src !== undefined ? { src } : {}),
-              ...(env !== undefined ? { env } : {}),
-            };
+          { name: key, at },
+          {
+            fromText: (text) => [secretEntry(text)],
+            fromObject: (object) => {
+              const field = (name: string) =>
+                object[name] === undefined || object[name] === null ? undefined : toStringValue(object[name], name);
+              for (const name of Object.keys(object))
+                if (!['type', 'id', 'src', 'source', 'env'].includes(name))
+                  throw new ConversionError(`unexpected key ${JSON.stringify(name)} in a secret`);
+              const type = field('type');
+              if (type !== undefined && type !== 'file' && type !== 'env')
+                throw new ConversionError(`unsupported secret type ${JSON.stringify(type)}`);
+              const id = field('id');
+              let src = field('src') ?? field('source');
+              let env = field('env');
+              if (type === 'env' && env === undefined) [env, src] = [src, undefined];
+              return {
+                ...(id !== undefined ? { id } : {}),
+                ...(src !== undefined ? { src } : {}),
+                ...(env !== undefined ? { env } : {}),
+              };
+            },
           },
         );
       case 'ssh':
         return this.objectsOrStrings<SshEntry>(
           value,
-          key,
-          at,
-          (text) => [sshEntry(text)],
-          (object) => {
-            const id = object.id === undefined || object.id === null ? undefined : toStringValue(object.id, 'id');
-            const paths =
-              object.paths === undefined || object.paths === null
-                ? undefined
-                : this.strings(object.paths, 'ssh.paths', at);
-            return { ...(id !== undefined ? { id } : {}), ...(paths && paths.length > 0 ? { paths } : {}) };
+          { name: key, at },
+          {
+            fromText: (text) => [sshEntry(text)],
+            fromObject: (object) => {
+              const id = object.id === undefined || object.id === null ? undefined : toStringValue(object.id, 'id');
+              const paths =
+                object.paths === undefined || object.paths === null
+                  ? undefined
+                  : this.strings(object.paths, 'ssh.paths', at);
+              return { ...(id !== undefined ? { id } : {}), ...(paths && paths.length > 0 ? { paths } : {}) };
+            },
           },
         );
     }

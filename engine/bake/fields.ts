@@ -44,13 +44,13 @@ export class FieldReader {
     return new BakeError(`${this.at(node, key)}${message}`);
   }
 
+  /** The value at `field` is not what it must be. */
   private wrong(
-    node: YamlMapping,
-    key: string,
-    where: string,
+    field: { node: YamlMapping; key: string; where: string },
     expected: string,
-    detail = `not ${describe(node[key])}`,
+    detail = `not ${describe(field.node[field.key])}`,
   ): never {
+    const { node, key, where } = field;
     throw this.error(node, key, `${JSON.stringify(key)} ${where} must be ${expected}, ${detail}`);
   }
 
@@ -64,14 +64,14 @@ export class FieldReader {
   string(node: YamlMapping, key: string, where: string): string | undefined {
     const value = node[key];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string') this.wrong(node, key, where, 'a string');
+    if (typeof value !== 'string') this.wrong({ node, key, where }, 'a string');
     return value;
   }
 
   boolean(node: YamlMapping, key: string, where: string): boolean | undefined {
     const value = node[key];
     if (value === undefined) return undefined;
-    if (typeof value !== 'boolean') this.wrong(node, key, where, 'true or false');
+    if (typeof value !== 'boolean') this.wrong({ node, key, where }, 'true or false');
     return value;
   }
 
@@ -79,7 +79,7 @@ export class FieldReader {
     const value = node[key];
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || !(values as readonly string[]).includes(value))
-      this.wrong(node, key, where, `one of ${values.join(', ')}`);
+      this.wrong({ node, key, where }, `one of ${values.join(', ')}`);
     return value as T;
   }
 
@@ -87,7 +87,7 @@ export class FieldReader {
     const value = node[key];
     if (value === undefined) return undefined;
     if (value === null) return {};
-    if (!isMapping(value)) this.wrong(node, key, where, expected);
+    if (!isMapping(value)) this.wrong({ node, key, where }, expected);
     return value;
   }
 
@@ -102,10 +102,10 @@ export class FieldReader {
     if (value === undefined) return undefined;
     if (value === null) return [];
     if (typeof value === 'string') return [value];
-    if (!Array.isArray(value)) this.wrong(node, key, where, expected);
+    if (!Array.isArray(value)) this.wrong({ node, key, where }, expected);
     const items: unknown[] = value;
     const bad = items.findIndex((item) => typeof item !== 'string');
-    if (bad >= 0) this.wrong(node, key, where, expected, `but item ${bad + 1} is ${describe(items[bad])}`);
+    if (bad >= 0) this.wrong({ node, key, where }, expected, `but item ${bad + 1} is ${describe(items[bad])}`);
     return items as string[];
   }
 
@@ -120,18 +120,18 @@ export class FieldReader {
       return Object.fromEntries(
         items.map((item, i) => {
           if (typeof item !== 'string')
-            this.wrong(node, key, where, expected, `but item ${i + 1} is ${describe(item)}`);
+            this.wrong({ node, key, where }, expected, `but item ${i + 1} is ${describe(item)}`);
           const equals = item.indexOf('=');
           return equals < 0 ? [item, process.env[item] ?? ''] : [item.slice(0, equals), item.slice(equals + 1)];
         }),
       );
     }
-    if (!isMapping(value)) this.wrong(node, key, where, expected);
+    if (!isMapping(value)) this.wrong({ node, key, where }, expected);
     return Object.fromEntries(
       Object.entries(value).map(([name, item]) => {
         if (item === null) return [name, ''];
         if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
-          this.wrong(value, name, `in ${key} ${where}`, 'a string, a number or true/false');
+          this.wrong({ node: value, key: name, where: `in ${key} ${where}` }, 'a string, a number or true/false');
         }
         return [name, String(item)];
       }),

@@ -33,8 +33,8 @@ export interface RegistrySessionEnv {
   /** Made on first use (connections and credentials), closed by the build. */
   registries: () => Registries;
   emit: (event: BuildEvent) => void;
-  /** The build's temp dir, once it exists: layers packed for an export go there. */
-  tempDir: () => string;
+  /** The build's temp dir (made while the build starts): layers packed for an export go there. */
+  tempDir: () => Promise<string>;
   /** Leave out records without layers (the build's second try after one was needed). */
   layersOnly: boolean;
 }
@@ -120,7 +120,7 @@ export class RegistryCacheSession {
         images: env.images,
         store: env.store,
         registries: env.registries(),
-        tempDir: env.tempDir(),
+        tempDir: await env.tempDir(),
         emit: env.emit,
         ...(this.remote ? { seed: this.remote.knownBlobs() } : {}),
         signal,

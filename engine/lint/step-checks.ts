@@ -81,7 +81,8 @@ function stepChecks(step: DispatchedStep, before: ImageConfig, { linter, lastSet
     case 'COPY':
     case 'ADD':
       if (step.action.kind === 'copy' && step.action.source.kind === 'context' && ignore)
-        for (const source of step.action.sources) ignoredSource(instruction.kind, source, range, ignore, linter);
+        for (const source of step.action.sources)
+          ignoredSource({ kind: instruction.kind, source, range }, ignore, linter);
       break;
   }
 }
@@ -102,7 +103,12 @@ function exposeChecks(raw: string, range: SourceRange, linter: Linter): void {
 }
 
 /** A source .dockerignore excludes (only judged when no `!exception` makes it hard to tell). */
-function ignoredSource(kind: 'COPY' | 'ADD', source: string, range: SourceRange, ignore: IgnoreRules, linter: Linter) {
+function ignoredSource(
+  copied: { kind: 'COPY' | 'ADD'; source: string; range: SourceRange },
+  ignore: IgnoreRules,
+  linter: Linter,
+) {
+  const { kind, source, range } = copied;
   if (/^https?:\/\//.test(source) || ignore.patterns.some((pattern) => pattern.startsWith('!'))) return;
   const clean = cleanLikeGo(source);
   const command = kind === 'COPY' ? 'Copy' : 'Add';

@@ -140,7 +140,7 @@ export class Evaluator {
         );
       }
       case 'binary':
-        return this.binary(expr.op, expr.left, expr.right, scope, expr.at);
+        return this.binary(expr, scope);
       case 'conditional': {
         const condition = this.evaluate(expr.condition, scope);
         const chosen = this.at(expr.at, () => toBool(condition, 'the condition'));
@@ -244,7 +244,8 @@ export class Evaluator {
     return expr.object ? object : tuple;
   }
 
-  private binary(op: string, leftExpr: Expr, rightExpr: Expr, scope: Scope, at: Position): Value {
+  private binary(expr: Extract<Expr, { kind: 'binary' }>, scope: Scope): Value {
+    const { op, left: leftExpr, right: rightExpr, at } = expr;
     if (op === '&&' || op === '||') {
       // HCL evaluates both sides; so do we (an error on either side is reported).
       const left = this.at(at, () => toBool(this.evaluate(leftExpr, scope), `the left operand of ${op}`));

@@ -26,12 +26,10 @@ function goQuote(text: string): string {
 
 /** One verb of Go's fmt as cty's format implements it. */
 function formatVerb(
-  verb: string,
-  flags: string,
-  width: number | undefined,
-  precision: number | undefined,
+  spec: { verb: string; flags: string; width: number | undefined; precision: number | undefined },
   arg: Value,
 ): string {
+  const { verb, flags, width, precision } = spec;
   let text: string;
   const value = plain(arg);
   switch (verb) {
@@ -122,10 +120,12 @@ export function formatString(format: string, args: Value[]): string {
       const arg = args[next++];
       if (arg === null) fail('null value cannot be formatted');
       return formatVerb(
-        verb,
-        flags,
-        width !== undefined ? Number(width) : undefined,
-        precision !== undefined ? Number(precision) : undefined,
+        {
+          verb,
+          flags,
+          width: width !== undefined ? Number(width) : undefined,
+          precision: precision !== undefined ? Number(precision) : undefined,
+        },
         arg,
       );
     },
