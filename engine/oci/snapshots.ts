@@ -66,6 +66,12 @@ export interface NewSnapshot {
 export class SnapshotStore {
   readonly root: string;
   private readonly usesDir: string;
+  /**
+   * Snapshots chain() read, by ID: a chain is walked for every cache hit, so each link is read once
+   * per store (a build's) instead of once per step after it. Only snapshots found are kept; this
+   * store's own changes drop them, and no other process collects while a build uses the store.
+   */
+  private readonly links = new Map<string, Promise<StoredSnapshot | undefined>>();
 
   constructor(readonly stateDir: string) {
     this.root = join(stateDir, 'snapshots');
@@ -109,6 +115,7 @@ export class SnapshotStore {
   /** Removes a committed snapshot nothing refers to yet (a step that changed no file). */
   async discardCommitted(id: string): Promise<void> {
     assertSnapshotId(id);
+    this.links.delete(id);
     await rm(this.dirOf(id), { recursive: true, force: true });
   }
 
@@ -165,12 +172,25 @@ export class SnapshotStore {
   async chain(id: string): Promise<StoredSnapshot[] | undefined> {
     const chain: StoredSnapshot[] = [];
     for (let next: string | undefined = id; next !== undefined;) {
-      const snapshot = await this.get(next);
+      const snapshot = await this.link(next);
       if (!snapshot || chain.length > 10_000) return undefined;
       chain.push(snapshot);
       next = snapshot.parent;
     }
     return chain;
+  }
+
+  private link(id: string): Promise<StoredSnapshot | undefined> {
+    let known = this.links.get(id);
+    if (!known) {
+      known = this.get(id);
+      this.links.set(id, known);
+      known.then(
+        (snapshot) => snapshot ?? this.links.delete(id),
+        () => this.links.delete(id),
+      );
+    }
+    return known;
   }
 
   /** Marks snapshots as used now (garbage collection removes the least recently used first). */
@@ -181,11 +201,13 @@ export class SnapshotStore {
 
   /** Rewrites a committed snapshot's metadata (a form added). */
   async update(id: string, change: Partial<SnapshotMeta>): Promise<void> {
+    this.links.delete(id);
     const path = join(this.dirOf(id), 'meta.json');
     const meta = { ...(JSON.parse(await readFile(path, 'utf8')) as SnapshotMeta), ...change, id };
     const temporary = `${path}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(meta));
     await rename(temporary, path);
+    this.links.delete(id);
   }
 
   /**
@@ -193,6 +215,14 @@ export class SnapshotStore {
    * snapshot `id`; false when another process was first (then `made` is removed).
    */
   async adopt(id: string, made: string, name: 'fs' | 'layer.tar'): Promise<boolean> {
+    try {
+      return await this.adoptForm(id, made, name);
+    } finally {
+      this.links.delete(id);
+    }
+  }
+
+  private async adoptForm(id: string, made: string, name: 'fs' | 'layer.tar'): Promise<boolean> {
     const final = join(this.dirOf(id), name);
     if (await exists(final)) {
       await rm(made, { recursive: true, force: true });
@@ -274,6 +304,7 @@ export class SnapshotStore {
   }> {
     const busy = await this.otherUsers();
     if (busy.length > 0) return { removed: [], freedBytes: 0, busy };
+    this.links.clear();
     const snapshots = await this.list();
     let total = snapshots.reduce((sum, s) => sum + SnapshotStore.sizeOf(s), 0);
     const children = new Map<string, number>();
@@ -305,6 +336,7 @@ export class SnapshotStore {
    * (Their mounts must be gone first: see recovery.ts.) Returns how many were removed.
    */
   async removeLeftovers(): Promise<number> {
+    this.links.clear();
     const names = await readdir(this.root).catch(() => [] as string[]);
     let removed = 0;
     const ownerDead = (name: string) => {

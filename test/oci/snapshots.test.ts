@@ -42,6 +42,23 @@ test('a snapshot is visible only once committed, with its chain', async (t) => {
   t.is(await snapshots.get('../../etc'), undefined);
 });
 
+test("a chain reads each snapshot once per store; the store's own changes are read again", async (t) => {
+  const snapshots = await store(t);
+  const first = await snapshots.commit(await snapshots.create(), { baseImage: 'sha256:abc' });
+  const second = await snapshots.commit(await snapshots.create(), { parent: first.id });
+  t.is((await snapshots.chain(second.id))?.length, 2);
+  // Another writer of the metadata (none exists while a build uses the store) goes unseen: read once.
+  await writeFile(
+    join(snapshots.dirOf(first.id), 'meta.json'),
+    JSON.stringify({ id: first.id, baseImage: 'sha256:x' }),
+  );
+  t.is((await snapshots.chain(second.id))?.[1].baseImage, 'sha256:abc');
+  await snapshots.update(first.id, { contentSize: 5 });
+  const again = await snapshots.chain(second.id);
+  t.is(again?.[1].baseImage, 'sha256:x');
+  t.is(again?.[1].contentSize, 5);
+});
+
 test('a chain with a missing parent is no chain', async (t) => {
   const snapshots = await store(t);
   const made = await snapshots.commit(await snapshots.create(), { parent: '0123456789abcdef' });
