@@ -6,6 +6,7 @@
 import { chmod, chown, lstat, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { abortReason } from '../util/abort.js';
+import type { ResourceLimits } from '../worker/container-spec.js';
 import { OciError } from './errors.js';
 import type { OciHelper } from './helper.js';
 import { mountOverlay, unmount } from './overlay.js';
@@ -13,7 +14,7 @@ import { cgroupsPathFor } from './recovery.js';
 import { resolveInRoot } from './root-path.js';
 import { containerIdFor, runContainer, type RuncOptions } from './runc.js';
 import type { NewSnapshot, SnapshotStore } from './snapshots.js';
-import { runtimeSpec, type ResourceLimits, type SpecMount, type SpecTemplate } from './spec.js';
+import { runtimeSpec, type SpecMount, type SpecTemplate } from './spec.js';
 import { findMountStubs, removeMountStubs } from './stubs.js';
 import { resolveUser } from './user.js';
 

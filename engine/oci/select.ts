@@ -60,11 +60,6 @@ async function detect(
 
 /** Container settings the OCI worker's runc spec does not carry yet: refused by name, never dropped. */
 const unsupportedLimits: ReadonlyArray<[keyof ResourceLimits, string]> = [
-  ['memorySwap', '--memory-swap'],
-  ['cpusetCpus', '--cpuset-cpus'],
-  ['cpusetMems', '--cpuset-mems'],
-  ['shmSize', '--shm-size'],
-  ['ulimits', '--ulimit'],
   ['extraHosts', '--add-host'],
   ['cgroupParent', '--cgroup-parent'],
   ['securityOpt', '--security-opt'],

@@ -2,9 +2,12 @@
 // spec_linux.go over containerd's default Unix spec): containerd's 14 capabilities, namespaces,
 // masked and read-only paths and mounts; then BuildKit's changes: no /run tmpfs (writes to /run
 // land in the layer), read-only binds of its hosts and resolv.conf, a read-only cgroup mount, new
-// privileges allowed, host name buildkitsandbox, no rlimits (the process inherits msbuild's), and
-// moby's default seccomp profile (AppArmor where the daemon uses it). `--security=insecure` is
-// BuildKit's insecure spec: every capability, nothing masked, all devices, no seccomp.
+// privileges allowed, host name buildkitsandbox, no rlimits but those `--ulimit` sets (the process
+// inherits msbuild's), and moby's default seccomp profile (AppArmor where the daemon uses it).
+// `--security=insecure` is BuildKit's insecure spec: every capability, nothing masked, all devices,
+// no seccomp. Container settings (`--memory`, `--cpuset-*`, `--shm-size`, `--ulimit`) as Docker sets them.
+import type { ResourceLimits } from '../worker/container-spec.js';
+import { OciError } from './errors.js';
 import type { ProcessUser } from './user.js';
 
 export interface SpecMount {
@@ -24,6 +27,8 @@ export interface RuntimeSpec {
     cwd: string;
     capabilities: Record<'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient', string[]>;
     noNewPrivileges: boolean;
+    /** Only those the build sets (`--ulimit`); the rest are inherited, as BuildKit's are. */
+    rlimits?: Array<{ type: string; soft: number; hard: number }>;
     apparmorProfile?: string;
     oomScoreAdj?: number;
   };
@@ -126,14 +131,6 @@ export function specEnv(env: readonly string[]): string[] {
   return result.filter((entry) => entry !== '');
 }
 
-export interface ResourceLimits {
-  memory?: number;
-  cpuQuota?: number;
-  cpuPeriod?: number;
-  cpuShares?: number;
-  pidsLimit?: number;
-}
-
 export interface StepSpec {
   args: string[];
   env: readonly string[];
@@ -170,7 +167,13 @@ function baseMounts(step: StepSpec): SpecMount[] {
       destination: '/dev/shm',
       type: 'tmpfs',
       source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      options: [
+        'nosuid',
+        'noexec',
+        'nodev',
+        'mode=1777',
+        step.limits.shmSize ? `size=${step.limits.shmSize}` : 'size=65536k',
+      ],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', sysfs] },
@@ -192,7 +195,7 @@ function baseMounts(step: StepSpec): SpecMount[] {
 }
 
 function resources(step: StepSpec): RuntimeSpec['linux']['resources'] {
-  const { memory, cpuQuota, cpuPeriod, cpuShares, pidsLimit } = step.limits;
+  const { memory, memorySwap, cpuQuota, cpuPeriod, cpuShares, cpusetCpus, cpusetMems, pidsLimit } = step.limits;
   const result: RuntimeSpec['linux']['resources'] = {
     devices: step.insecure
       ? [
@@ -201,13 +204,25 @@ function resources(step: StepSpec): RuntimeSpec['linux']['resources'] {
         ]
       : [{ allow: false, access: 'rwm' }],
   };
-  // As Docker sets them for a container: swap defaults to twice the memory.
-  if (memory) result.memory = { limit: memory, swap: memory * 2 };
-  if (cpuQuota || cpuPeriod || cpuShares)
+  // As Docker sets them for a container: swap is --memory-swap (-1: unlimited), else twice the memory.
+  if (memorySwap !== undefined && !memory)
+    throw new OciError(
+      'OCI_SPEC',
+      '--memory-swap needs --memory (You should always set the Memory limit when using Memoryswap limit)',
+    );
+  if (memory && memorySwap !== undefined && memorySwap !== -1 && memorySwap < memory)
+    throw new OciError(
+      'OCI_SPEC',
+      '--memory-swap must be at least --memory (Minimum memoryswap limit should be larger than memory limit)',
+    );
+  if (memory) result.memory = { limit: memory, swap: memorySwap ?? memory * 2 };
+  if (cpuQuota || cpuPeriod || cpuShares || cpusetCpus || cpusetMems)
     result.cpu = {
       ...(cpuShares ? { shares: cpuShares } : {}),
       ...(cpuQuota ? { quota: cpuQuota } : {}),
       ...(cpuPeriod ? { period: cpuPeriod } : {}),
+      ...(cpusetCpus ? { cpus: cpusetCpus } : {}),
+      ...(cpusetMems ? { mems: cpusetMems } : {}),
     };
   if (pidsLimit) result.pids = { limit: pidsLimit };
   return result;
@@ -255,6 +270,15 @@ export function runtimeSpec(template: SpecTemplate, step: StepSpec): RuntimeSpec
         ambient: step.insecure ? caps : [],
       },
       noNewPrivileges: false,
+      ...(step.limits.ulimits?.length
+        ? {
+            rlimits: step.limits.ulimits.map((limit) => ({
+              type: `RLIMIT_${limit.name.toUpperCase()}`,
+              soft: limit.soft,
+              hard: limit.hard,
+            })),
+          }
+        : {}),
       ...(!step.insecure && template.apparmorProfile ? { apparmorProfile: template.apparmorProfile } : {}),
     },
     root: { path: step.rootfs, readonly: false },

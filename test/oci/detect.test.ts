@@ -5,6 +5,7 @@ import test from 'ava';
 import { changelogHasFix, daemonProblem, hostProblem, parseRuncVersion } from '../../engine/oci/detect.js';
 import { mountsUnder, ownerOfPath } from '../../engine/oci/recovery.js';
 import { containerIdFor, ownerOfContainer } from '../../engine/oci/runc.js';
+import { ociUnsupported } from '../../engine/oci/select.js';
 
 const debian =
   'runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\nspec: 1.0.2-dev\ngo: go1.19.8\nlibseccomp: 2.5.4\n';
@@ -59,4 +60,24 @@ test('mounts under the state dir, deepest first, with escaped spaces', (t) => {
     '/st ate/run/msbuild-1-0-a/rootfs/cache',
     '/st ate/run/msbuild-1-0-a/rootfs',
   ]);
+});
+
+test('what only the Docker worker does is named; container settings the spec carries are not', (t) => {
+  const carried = {
+    memory: 1 << 26,
+    memorySwap: -1,
+    cpusetCpus: '0',
+    cpusetMems: '0',
+    shmSize: 1 << 27,
+    ulimits: [{ name: 'nofile', soft: 1, hard: 2 }],
+  };
+  t.is(ociUnsupported({ network: 'default', limits: carried }), undefined);
+  t.is(
+    ociUnsupported({
+      network: 'none',
+      limits: { extraHosts: ['a:127.0.0.1'], cgroupParent: 'x', securityOpt: ['seccomp=unconfined'] },
+    }),
+    '--add-host, --cgroup-parent, --security-opt: not supported by the OCI worker yet',
+  );
+  t.regex(ociUnsupported({ network: 'mynet', limits: {} }) ?? '', /a named network/);
 });

@@ -112,3 +112,31 @@ test('capability masks', (t) => {
   t.deepEqual(capabilitiesOf(0b101n), ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH']);
   t.is(capabilitiesOf((1n << 41n) - 1n).length, 41);
 });
+
+test('container settings as Docker sets them: swap, cpusets, /dev/shm size, ulimits', (t) => {
+  const spec = runtimeSpec(template, {
+    ...step,
+    limits: {
+      memory: 64 << 20,
+      memorySwap: 128 << 20,
+      cpusetCpus: '0',
+      cpusetMems: '0',
+      shmSize: 128 << 20,
+      ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
+    },
+  });
+  t.deepEqual(spec.linux.resources.memory, { limit: 64 << 20, swap: 128 << 20 });
+  t.deepEqual(spec.linux.resources.cpu, { cpus: '0', mems: '0' });
+  t.true(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes(`size=${128 << 20}`));
+  t.deepEqual(spec.process.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }]);
+  t.deepEqual(runtimeSpec(template, { ...step, limits: { memory: 64 << 20, memorySwap: -1 } }).linux.resources.memory, {
+    limit: 64 << 20,
+    swap: -1,
+  });
+  t.throws(() => runtimeSpec(template, { ...step, limits: { memorySwap: 128 << 20 } }), {
+    message: /--memory-swap needs --memory/,
+  });
+  t.throws(() => runtimeSpec(template, { ...step, limits: { memory: 64 << 20, memorySwap: 32 << 20 } }), {
+    message: /at least --memory/,
+  });
+});

@@ -1,0 +1,52 @@
+// Integration: RUN container settings (`--memory-swap`, `--cpuset-cpus`, `--cpuset-mems`, `--shm-size`,
+// `--ulimit`) reach the RUN on the OCI worker exactly as the daemon sets them on the Docker worker:
+// the same Dockerfile reads them from inside on both, and both images hold the same answers.
+import test from 'ava';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from '../../engine/build.js';
+import type { ResourceLimits } from '../../engine/options.js';
+import { madeByThisFile, makeContext, runImage, uniqueName } from '../support/docker.js';
+
+const { cleanup, tags } = madeByThisFile();
+
+const limits: ResourceLimits = {
+  memory: 64 << 20,
+  memorySwap: 128 << 20,
+  cpusetCpus: '0',
+  cpusetMems: '0',
+  shmSize: 96 << 20,
+  ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
+};
+
+const reads = [
+  'cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+  'cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo no-swap-accounting',
+  'cat /sys/fs/cgroup/cpuset/cpuset.cpus /sys/fs/cgroup/cpuset/cpuset.mems',
+  "grep ' /dev/shm ' /proc/mounts | grep -o 'size=[0-9a-z]*'",
+  'ulimit -n',
+  'ulimit -Hn',
+].join('; ');
+
+test('the same settings inside a RUN on the OCI worker as on the Docker worker', async (t) => {
+  const context = await makeContext({ Dockerfile: `FROM busybox\nRUN { ${reads}; } > /settings\n` });
+  cleanup.push(context);
+  const seen: Record<string, string> = {};
+  for (const worker of ['docker', 'oci'] as const) {
+    const cacheDir = await mkdtemp(join(tmpdir(), `msbuild-settings-${worker}-`));
+    cleanup.push(cacheDir);
+    const tag = `${uniqueName(`msbuild-settings-${worker}`)}:latest`;
+    tags.push(tag);
+    const result = await build({ context, tags: [tag], cacheDir, worker, limits, pull: 'never', network: 'none' });
+    t.is(result.summary.worker, worker);
+    seen[worker] = await runImage(tag, ['cat', '/settings']);
+  }
+  t.is(seen.oci, seen.docker);
+  const lines = seen.oci.trim().split('\n');
+  t.is(lines[0], String(64 << 20));
+  t.true(lines[1] === String(128 << 20) || lines[1] === 'no-swap-accounting', lines[1]);
+  t.deepEqual(lines.slice(2, 4), ['0', '0']);
+  t.is(lines[4], 'size=98304k');
+  t.deepEqual(lines.slice(5), ['1024', '2048']);
+});
