@@ -20,6 +20,19 @@ export function isValidParent(parent: ImageConfig, child: ImageConfig): boolean 
   return parent.history.every((entry, i) => JSON.stringify(entry) === JSON.stringify(child.history[i]));
 }
 
+/** A layer stream being opened; one that opens after an abort is closed rather than left holding its socket. */
+async function openStream(opening: Promise<Readable>, stop: AbortSignal): Promise<Readable> {
+  try {
+    return await untilAborted(opening, stop);
+  } catch (error) {
+    opening.then(
+      (stream) => stream.destroy(),
+      () => undefined,
+    );
+    throw error;
+  }
+}
+
 /**
  * Loads the image and returns its ID (sha256 of the config bytes, as the daemon computes it).
  * Aborting `signal` drops the request and stops reading the layer files at once.
@@ -71,7 +84,7 @@ export async function loadImage(docker: Docker, request: LoadRequest, signal?: A
     await add(`${hex(id)}.json`, bytes);
     for (const layer of request.newLayers ?? []) {
       const size = 'path' in layer ? (await stat(layer.path)).size : layer.size;
-      const source = 'path' in layer ? createReadStream(layer.path) : await untilAborted(layer.open(), stop);
+      const source = 'path' in layer ? createReadStream(layer.path) : await openStream(layer.open(), stop);
       reading = source;
       await untilAborted(
         new Promise<void>((resolve, reject) => {
