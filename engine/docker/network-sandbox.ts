@@ -102,8 +102,8 @@ async function ensureHolderImage(docker: Docker, architecture: string): Promise<
 /** Holders started at once for RUNs waiting for a namespace. */
 const maxConcurrentStarts = 4;
 
-/** The network modes whose namespaces are worth keeping (`host` has none to create). */
-export type SandboxMode = 'none' | 'bridge';
+/** The network modes whose namespaces are worth keeping (`host` has none to create): a named network's too. */
+export type SandboxMode = 'none' | 'bridge' | (string & {});
 
 export interface SandboxLease {
   /** `NetworkMode` for the RUN container. */

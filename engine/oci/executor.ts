@@ -10,7 +10,7 @@ import type { ResourceLimits } from '../worker/container-spec.js';
 import { OciError } from './errors.js';
 import type { OciHelper } from './helper.js';
 import { mountOverlay, unmount } from './overlay.js';
-import { cgroupsPathFor } from './recovery.js';
+import { cgroupsPathFor, noteCgroupParent, resolveCgroupParent } from './recovery.js';
 import { resolveInRoot } from './root-path.js';
 import { containerIdFor, runContainer, type RuncOptions } from './runc.js';
 import type { NewSnapshot, SnapshotStore } from './snapshots.js';
@@ -38,6 +38,8 @@ export interface RunRequest {
   user: string;
   /** `undefined`: the host's network; `{}`: a namespace of its own; `{ path }`: join that one. */
   network: { path?: string } | undefined;
+  /** A named network's own resolv.conf, bound instead of the environment's. */
+  resolvConfPath?: string;
   insecure: boolean;
   limits: ResourceLimits;
   /** Mounts for `RUN --mount` (their targets' stubs are removed afterwards). */
@@ -79,6 +81,9 @@ async function makeWorkingDir(root: string, path: string, owner: { uid: number; 
 export async function runStep(environment: RunEnvironment, request: RunRequest): Promise<RunOutcome> {
   const { store, helper } = environment;
   if (request.signal?.aborted) throw abortReason(request.signal);
+  const cgroupParent =
+    request.limits.cgroupParent === undefined ? undefined : await resolveCgroupParent(request.limits.cgroupParent);
+  if (cgroupParent !== undefined) await noteCgroupParent(environment.stateDir, cgroupParent);
   // The upper root's owner and mode mask the lower root's: they are copied from it.
   const top = request.lowers[0] ? await stat(request.lowers[0]) : undefined;
   const snapshot = await store.create({
@@ -119,9 +124,9 @@ export async function runStep(environment: RunEnvironment, request: RunRequest):
       user,
       rootfs,
       hostsPath: environment.hostsPath,
-      resolvConfPath: environment.resolvConfPath,
+      resolvConfPath: request.resolvConfPath ?? environment.resolvConfPath,
       network: request.network,
-      cgroupsPath: cgroupsPathFor(id),
+      cgroupsPath: cgroupsPathFor(id, cgroupParent),
       insecure: request.insecure,
       limits: request.limits,
       extraMounts: request.mounts,

@@ -1,10 +1,13 @@
 // A RUN's network on the OCI worker: `host` is the host's (no namespace), `none` a namespace of
 // its own with loopback only, and the default joins the namespace of one of the build's network
 // holders (dockerd's containers on its bridge, warm before the first RUN): /proc/<pid>/ns/net of
-// the holder's process, checked to still be the holder's before a RUN joins it.
+// the holder's process, checked to still be the holder's before a RUN joins it. A named network
+// (`--network NAME`) joins a holder on that network, and the RUN reads the holder's resolv.conf,
+// whose server (127.0.0.11) is the daemon's resolver inside that namespace, as on the Docker worker.
 import type Docker from 'dockerode';
 import { readlink } from 'node:fs/promises';
 import type { NetworkSandboxes, SandboxLease } from '../docker/network-sandbox.js';
+import type { NetworkMode } from '../worker/container-spec.js';
 import { OciError } from './errors.js';
 
 export interface RunNetwork {
@@ -14,40 +17,59 @@ export interface RunNetwork {
   lease?: SandboxLease;
   /** The resolv.conf flavour: the host's as it is, or without loopback servers. */
   resolv: 'host' | 'other';
+  /** A named network's own resolv.conf (the holder's), bound instead of either flavour. */
+  resolvConfPath?: string;
+}
+
+interface HolderProcess {
+  pid: number;
+  resolvConfPath: string;
 }
 
 export class HolderNamespaces {
-  private readonly pids = new Map<string, Promise<number>>();
+  private readonly processes = new Map<string, Promise<HolderProcess>>();
 
   constructor(
     private readonly docker: Docker,
     private readonly sandboxes: NetworkSandboxes,
   ) {}
 
-  private pidOf(containerId: string): Promise<number> {
-    let pending = this.pids.get(containerId);
+  /** The holder's process and resolver file, asked of the daemon once. */
+  private processOf(containerId: string): Promise<HolderProcess> {
+    let pending = this.processes.get(containerId);
     if (!pending) {
       pending = this.docker
         .getContainer(containerId)
         .inspect()
-        .then((info) => info.State.Pid);
-      pending.catch(() => this.pids.delete(containerId));
-      this.pids.set(containerId, pending);
+        .then((info) => ({ pid: info.State.Pid, resolvConfPath: info.ResolvConfPath }));
+      pending.catch(() => this.processes.delete(containerId));
+      this.processes.set(containerId, pending);
     }
     return pending;
   }
 
-  async networkFor(mode: 'default' | 'none' | 'host', signal: AbortSignal): Promise<RunNetwork> {
+  /** The holder's process id. */
+  async pidOf(containerId: string): Promise<number> {
+    return (await this.processOf(containerId)).pid;
+  }
+
+  async networkFor(mode: NetworkMode, signal: AbortSignal): Promise<RunNetwork> {
     if (mode === 'host') return { spec: undefined, resolv: 'host' };
     if (mode === 'none') return { spec: {}, resolv: 'other' };
-    const lease = await this.sandboxes.acquireWaiting('bridge', signal);
+    const named = mode !== 'default';
+    const lease = await this.sandboxes.acquireWaiting(named ? mode : 'bridge', signal);
     try {
-      const pid = await this.pidOf(lease.containerId);
+      const { pid, resolvConfPath } = await this.processOf(lease.containerId);
       // A holder that died (and a pid reused) must not be joined: its process runs /pause.
       const exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
       if (pid <= 0 || !exe.endsWith('/pause'))
         throw new OciError('OCI_NETWORK', `network holder ${lease.containerId.slice(0, 12)} is not running`);
-      return { spec: { path: `/proc/${pid}/ns/net` }, lease, resolv: 'other' };
+      return {
+        spec: { path: `/proc/${pid}/ns/net` },
+        lease,
+        resolv: 'other',
+        ...(named && resolvConfPath ? { resolvConfPath } : {}),
+      };
     } catch (error) {
       lease.release(true);
       throw error;
@@ -58,4 +80,13 @@ export class HolderNamespaces {
   async anyHolder(signal: AbortSignal): Promise<SandboxLease> {
     return this.sandboxes.acquireWaiting('bridge', signal);
   }
+}
+
+/** The gateway address of the daemon's default bridge: what `host-gateway` means to dockerd. */
+export async function bridgeGateway(docker: Docker): Promise<string> {
+  const info = (await docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
+  const gateway = info.IPAM?.Config?.find((config) => config.Gateway)?.Gateway;
+  if (!gateway)
+    throw new OciError('OCI_NETWORK', "--add-host NAME:host-gateway: the daemon's bridge network has no gateway");
+  return gateway;
 }

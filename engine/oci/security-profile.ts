@@ -4,8 +4,8 @@
 // defaults (the network namespace holders) has exactly BuildKit's 14 capabilities, so its
 // `linux.seccomp` is what BuildKit's `seccomp.GetDefaultProfile(spec)` gives a RUN. It is read
 // once per daemon version and kept in the state dir.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, readlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { OciError } from './errors.js';
 
@@ -45,10 +45,27 @@ interface BundleConfig {
   linux?: { seccomp?: Record<string, unknown> };
 }
 
+/**
+ * The bundle dir of a running container from its process: containerd's runc shim, the process's
+ * parent, works in the bundle dir. This finds it wherever the daemon's exec root is (a private
+ * dockerd with `--exec-root`, a containerd of its own).
+ */
+async function bundleOfProcess(containerId: string, pid: number | undefined): Promise<string | undefined> {
+  if (pid === undefined || pid <= 0) return undefined;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const parent = /^PPid:\s*(\d+)/m.exec(status)?.[1];
+  if (parent === undefined) return undefined;
+  const dir = await readlink(`/proc/${parent}/cwd`).catch(() => undefined);
+  return dir !== undefined && basename(dir) === containerId ? dir : undefined;
+}
+
 /** The security settings of a running container started with the defaults, from its bundle. */
-export async function profileFromContainer(containerId: string): Promise<SecurityProfile> {
-  for (const root of bundleRoots) {
-    const text = await readFile(join(root, containerId, 'config.json'), 'utf8').catch(() => undefined);
+export async function profileFromContainer(container: { id: string; pid?: number }): Promise<SecurityProfile> {
+  const containerId = container.id;
+  const fromProcess = await bundleOfProcess(containerId, container.pid);
+  const dirs = [...(fromProcess ? [fromProcess] : []), ...bundleRoots.map((root) => join(root, containerId))];
+  for (const dir of dirs) {
+    const text = await readFile(join(dir, 'config.json'), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const config = JSON.parse(text) as BundleConfig;
     const caps = [...(config.process?.capabilities?.bounding ?? [])].sort();

@@ -11,6 +11,8 @@ import type { WorkerChoice } from '../worker/worker.js';
 import { daemonProblem, findRunc, hostProblem, probeOverlay, rootDirProblem, runcProblem } from './detect.js';
 import { OciError } from './errors.js';
 import { systemHelper } from './helper.js';
+import { normalCgroupParent } from './recovery.js';
+import { parseSecurityOpts } from './security-opts.js';
 
 export type WorkerSelection =
   { worker: 'oci'; runc: string; daemonVersion: string } | { worker: 'docker'; reason?: string; sayReason: boolean };
@@ -58,22 +60,15 @@ async function detect(
   return { runc: runc.runc, daemonVersion: info.ServerVersion ?? 'unknown' };
 }
 
-/** Container settings the OCI worker's runc spec does not carry yet: refused by name, never dropped. */
-const unsupportedLimits: ReadonlyArray<[keyof ResourceLimits, string]> = [
-  ['extraHosts', '--add-host'],
-  ['cgroupParent', '--cgroup-parent'],
-  ['securityOpt', '--security-opt'],
-];
-
 /** What in a build's request only the Docker worker does, if anything. */
 export function ociUnsupported(request: { network: NetworkMode; limits: ResourceLimits }): string | undefined {
-  if (request.network !== 'default' && request.network !== 'none' && request.network !== 'host')
-    return `--network ${request.network} (a named network) needs the Docker worker`;
-  const flags = unsupportedLimits.filter(([key]) => {
-    const value = request.limits[key];
-    return value !== undefined && (!Array.isArray(value) || value.length > 0);
-  });
-  if (flags.length > 0) return `${flags.map(([, flag]) => flag).join(', ')}: not supported by the OCI worker yet`;
+  const security = parseSecurityOpts(request.limits.securityOpt ?? []);
+  if ('unsupported' in security) return security.unsupported;
+  try {
+    if (request.limits.cgroupParent !== undefined) normalCgroupParent(request.limits.cgroupParent);
+  } catch (error) {
+    return (error as Error).message;
+  }
   return undefined;
 }
 

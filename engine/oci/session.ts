@@ -5,6 +5,7 @@
 // dirs read in place, msbuild's snapshots with their tree unpacked the first time one is mounted;
 // and a snapshot's layer tar is written the first time its layer must reach the daemon.
 import type Docker from 'dockerode';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerRegistry } from '../docker/container.js';
@@ -13,6 +14,7 @@ import { hostsFile, readHostResolvConf, resolvConfFor } from './dns-files.js';
 import { OciError } from './errors.js';
 import { runStep, type RunEnvironment, type RunRequest } from './executor.js';
 import { systemHelper, type OciHelper } from './helper.js';
+import { bridgeGateway } from './network.js';
 import { mountOverlay, unmount } from './overlay.js';
 import { recoverLeftovers, type RecoveryReport } from './recovery.js';
 import type { RuncOptions } from './runc.js';
@@ -108,9 +110,9 @@ export class OciSession {
   }
 
   /** The daemon's seccomp/AppArmor settings, read from a container it runs with the defaults (once per daemon version). */
-  async learnProfile(containerId: string): Promise<void> {
+  async learnProfile(container: { id: string; pid?: number }): Promise<void> {
     if (this.profile) return;
-    this.profile = await profileFromContainer(containerId);
+    this.profile = await profileFromContainer(container);
     await saveProfile(this.options.stateDir, this.options.daemonVersion, this.profile);
   }
 
@@ -198,14 +200,44 @@ export class OciSession {
     return [...trees, ...base.dirs];
   }
 
-  private async environment(network: 'host' | 'other'): Promise<RunEnvironment> {
+  /**
+   * The hosts file with `--add-host` lines (written once per set of lines); `host-gateway` is the
+   * address of the daemon's default bridge, as dockerd resolves it.
+   */
+  private hostsWith(extraHosts: readonly string[]): Promise<string> {
+    if (extraHosts.length === 0) return Promise.resolve(join(this.dnsDir, 'hosts'));
+    const path = join(
+      this.dnsDir,
+      `hosts-${createHash('sha256').update(extraHosts.join('\n')).digest('hex').slice(0, 16)}`,
+    );
+    return this.once(path, async () => {
+      const entries = await Promise.all(
+        extraHosts.map(async (line) => {
+          const separator = line.indexOf(':');
+          const ip = line.slice(separator + 1);
+          return { host: line.slice(0, separator), ip: ip === 'host-gateway' ? await this.hostGateway() : ip };
+        }),
+      );
+      await writeFile(path, hostsFile(undefined, entries));
+      return path;
+    });
+  }
+
+  private gateway: Promise<string> | undefined;
+
+  private hostGateway(): Promise<string> {
+    this.gateway ??= bridgeGateway(this.options.docker);
+    return this.gateway;
+  }
+
+  private async environment(network: 'host' | 'other', extraHosts: readonly string[]): Promise<RunEnvironment> {
     return {
       stateDir: this.options.stateDir,
       helper: this.helper,
       store: this.store,
       runc: this.runc,
       template: await this.template(),
-      hostsPath: join(this.dnsDir, 'hosts'),
+      hostsPath: await this.hostsWith(extraHosts),
       resolvConfPath: join(this.dnsDir, network === 'host' ? 'resolv-host.conf' : 'resolv.conf'),
     };
   }
@@ -220,7 +252,10 @@ export class OciSession {
   ): Promise<{ snapshot?: SnapshotMeta; exitCode: number; runcError?: string }> {
     if (this.closed) throw new OciError('OCI_CLOSED', 'internal: the build is over');
     const lowers = await this.lowersOf(chain, request.signal);
-    const environment = await this.environment(request.network === undefined ? 'host' : 'other');
+    const environment = await this.environment(
+      request.network === undefined ? 'host' : 'other',
+      request.limits.extraHosts ?? [],
+    );
     const outcome = await runStep(environment, { ...request, lowers });
     if (!outcome.snapshot)
       return { exitCode: outcome.exitCode, ...(outcome.runcError ? { runcError: outcome.runcError } : {}) };

@@ -5,9 +5,11 @@
 // privileges allowed, host name buildkitsandbox, no rlimits but those `--ulimit` sets (the process
 // inherits msbuild's), and moby's default seccomp profile (AppArmor where the daemon uses it).
 // `--security=insecure` is BuildKit's insecure spec: every capability, nothing masked, all devices,
-// no seccomp. Container settings (`--memory`, `--cpuset-*`, `--shm-size`, `--ulimit`) as Docker sets them.
+// no seccomp. Container settings (`--memory`, `--cpuset-*`, `--shm-size`, `--ulimit`,
+// `--security-opt`) as Docker sets them.
 import type { ResourceLimits } from '../worker/container-spec.js';
 import { OciError } from './errors.js';
+import { securityOverrides } from './security-opts.js';
 import type { ProcessUser } from './user.js';
 
 export interface SpecMount {
@@ -243,6 +245,8 @@ function insecureDevices(loopDevices: number): Array<Record<string, unknown>> {
 
 /** The spec of one RUN. */
 export function runtimeSpec(template: SpecTemplate, step: StepSpec): RuntimeSpec {
+  const security = securityOverrides(step.limits.securityOpt);
+  const apparmor = security.apparmor ?? template.apparmorProfile;
   const caps = step.insecure
     ? [...new Set([...template.capabilities, ...template.allCapabilities])]
     : [...template.capabilities];
@@ -269,7 +273,7 @@ export function runtimeSpec(template: SpecTemplate, step: StepSpec): RuntimeSpec
         inheritable: step.insecure ? caps : [],
         ambient: step.insecure ? caps : [],
       },
-      noNewPrivileges: false,
+      noNewPrivileges: security.noNewPrivileges,
       ...(step.limits.ulimits?.length
         ? {
             rlimits: step.limits.ulimits.map((limit) => ({
@@ -279,7 +283,7 @@ export function runtimeSpec(template: SpecTemplate, step: StepSpec): RuntimeSpec
             })),
           }
         : {}),
-      ...(!step.insecure && template.apparmorProfile ? { apparmorProfile: template.apparmorProfile } : {}),
+      ...(!step.insecure && apparmor && apparmor !== 'unconfined' ? { apparmorProfile: apparmor } : {}),
     },
     root: { path: step.rootfs, readonly: false },
     hostname: 'buildkitsandbox',
@@ -305,7 +309,7 @@ export function runtimeSpec(template: SpecTemplate, step: StepSpec): RuntimeSpec
       resources: resources(step),
       namespaces,
       ...(step.insecure ? { devices: insecureDevices(template.loopDevices) } : {}),
-      ...(!step.insecure && template.seccomp ? { seccomp: template.seccomp } : {}),
+      ...(!step.insecure && security.seccomp === 'default' && template.seccomp ? { seccomp: template.seccomp } : {}),
     },
   };
 }

@@ -16,7 +16,7 @@ import { CommandFailedError } from '../docker/run-container.js';
 import { imageIdOf } from '../image/config.js';
 import type { WrittenLayer } from '../image/layer.js';
 import { ancestorsOf, type ImageState } from '../image/state.js';
-import type { ContainerSpec } from '../worker/container-spec.js';
+import type { ContainerSpec, NetworkMode } from '../worker/container-spec.js';
 import type {
   ExecIO,
   FetchedFiles,
@@ -116,13 +116,22 @@ export class OciWorker implements Worker {
     return this.options.daemon.resolveImage(ref, pull);
   }
 
+  /** A named network and a platform are the daemon's to have, as on the Docker worker. */
+  async checkRequest(request: { network: NetworkMode; platform: string | undefined }): Promise<void> {
+    await this.options.daemon.checkRequest?.(request);
+  }
+
   /**
-   * Only the default network joins a holder (`none` gets a namespace of its own, `host` none): a
-   * bridge holder is warmed for it, or to read the daemon's seccomp profile before the first RUN.
+   * The default network and named ones join holders (`none` gets a namespace of its own, `host`
+   * none): a holder is warmed for each, and one on the bridge to read the daemon's seccomp profile
+   * before the first RUN when no other holder will.
    */
   prepareNetworks(modes: ReadonlySet<ContainerSpec['network']>): void {
     if (modes.size === 0) return;
-    if (modes.has('default') || !this.session.hasProfile) this.options.daemon.networkSandboxes?.prewarm('bridge');
+    const sandboxes = this.options.daemon.networkSandboxes;
+    const named = [...modes].filter((mode) => mode !== 'default' && mode !== 'none' && mode !== 'host');
+    for (const mode of named) sandboxes?.prewarm(mode);
+    if (modes.has('default') || (!this.session.hasProfile && named.length === 0)) sandboxes?.prewarm('bridge');
   }
 
   releaseNetworks(): void {
@@ -197,12 +206,11 @@ export class OciWorker implements Worker {
 
   async exec(state: ImageState, spec: ContainerSpec, io: ExecIO): Promise<NewLayer> {
     const mode = spec.network;
-    // Refused before the build starts (oci/select.ts); a named network is the Docker worker's.
-    if (mode !== 'default' && mode !== 'none' && mode !== 'host')
-      throw new OciError('OCI_UNAVAILABLE', `--network ${mode} (a named network) needs the Docker worker`);
+    if (!this.namespaces && mode !== 'default' && mode !== 'none' && mode !== 'host')
+      throw new OciError('OCI_UNAVAILABLE', `--network ${mode}: this daemon cannot start a holder on a named network`);
     const chain = await this.chainOf(state, io.signal);
     const network: RunNetwork = this.namespaces
-      ? await this.namespaces.networkFor(mode as 'default' | 'none' | 'host', io.signal)
+      ? await this.namespaces.networkFor(mode, io.signal)
       : { spec: spec.network === 'host' ? undefined : {}, resolv: spec.network === 'host' ? 'host' : 'other' };
     let broken = spec.security === 'insecure';
     const scratchDir = join(this.options.stateDir, 'run');
@@ -220,6 +228,7 @@ export class OciWorker implements Worker {
         cwd: spec.workdir,
         user: spec.user,
         network: network.spec,
+        ...(network.resolvConfPath ? { resolvConfPath: network.resolvConfPath } : {}),
         insecure: spec.security === 'insecure',
         limits: spec.limits,
         mounts: mounts.mounts,
@@ -253,11 +262,13 @@ export class OciWorker implements Worker {
 
   /** The daemon's seccomp profile, from a holder's bundle (one is started when the RUN joins none). */
   private async learnProfile(holder: string | undefined, signal: AbortSignal): Promise<void> {
-    if (holder !== undefined) return this.session.learnProfile(holder);
     if (!this.namespaces) throw new OciError('OCI_SECCOMP', "the daemon's seccomp profile cannot be read");
+    if (holder !== undefined)
+      return this.session.learnProfile({ id: holder, pid: await this.namespaces.pidOf(holder).catch(() => undefined) });
     const lease = await this.namespaces.anyHolder(signal);
     try {
-      await this.session.learnProfile(lease.containerId);
+      const pid = await this.namespaces.pidOf(lease.containerId).catch(() => undefined);
+      await this.session.learnProfile({ id: lease.containerId, pid });
     } finally {
       lease.release();
     }

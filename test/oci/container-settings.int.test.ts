@@ -1,8 +1,8 @@
 // Integration: RUN container settings (`--memory-swap`, `--cpuset-cpus`, `--cpuset-mems`, `--shm-size`,
-// `--ulimit`) reach the RUN on the OCI worker exactly as the daemon sets them on the Docker worker:
+// `--ulimit`, `--add-host`, `--security-opt`, `--cgroup-parent`) reach the RUN on the OCI worker exactly as the daemon sets them on the Docker worker:
 // the same Dockerfile reads them from inside on both, and both images hold the same answers.
 import test from 'ava';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../engine/build.js';
@@ -49,4 +49,48 @@ test('the same settings inside a RUN on the OCI worker as on the Docker worker',
   t.deepEqual(lines.slice(2, 4), ['0', '0']);
   t.is(lines[4], 'size=98304k');
   t.deepEqual(lines.slice(5), ['1024', '2048']);
+});
+
+test('--add-host (host-gateway too), --security-opt and --cgroup-parent: the same inside a RUN on both workers', async (t) => {
+  const probe = [
+    'grep -E "[[:space:]](extra|gateway)$" /etc/hosts',
+    'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status',
+    // The RUN's own cgroup is named after its container: only its parent is compared.
+    'grep -E ":memory:" /proc/self/cgroup | sed "s|/[^/]*\\$||"',
+  ].join('; ');
+  const context = await makeContext({ Dockerfile: `FROM busybox\nRUN { ${probe}; } > /settings\n` });
+  cleanup.push(context);
+  const parent = uniqueName('msbuild-test-parent');
+  const seen: Record<string, string> = {};
+  for (const worker of ['docker', 'oci'] as const) {
+    const cacheDir = await mkdtemp(join(tmpdir(), `msbuild-settings-${worker}-`));
+    cleanup.push(cacheDir);
+    const tag = `${uniqueName(`msbuild-settings-${worker}`)}:latest`;
+    tags.push(tag);
+    const result = await build({
+      context,
+      tags: [tag],
+      cacheDir,
+      worker,
+      limits: {
+        extraHosts: ['extra:10.1.2.3', 'gateway:host-gateway'],
+        securityOpt: ['no-new-privileges', 'seccomp=unconfined'],
+        cgroupParent: parent,
+      },
+      pull: 'never',
+    });
+    t.is(result.summary.worker, worker);
+    seen[worker] = await runImage(tag, ['cat', '/settings']);
+  }
+  t.is(seen.oci, seen.docker);
+  t.regex(seen.oci, /^10\.1\.2\.3\s+extra$/m);
+  t.regex(seen.oci, /^\d+\.\d+\.\d+\.\d+\s+gateway$/m);
+  t.regex(seen.oci, /^NoNewPrivs:\s+1$/m);
+  t.regex(seen.oci, /^Seccomp:\s+0$/m);
+  // A relative parent is under the runtime's own cgroup (dockerd's shim, msbuild): here the same one.
+  const parentPath = new RegExp(`:memory:(/(?:.*/)?${parent})$`, 'm').exec(seen.oci)?.[1];
+  t.truthy(parentPath, seen.oci);
+  // The parents both runtimes made stay behind (empty): removed from every hierarchy.
+  for (const hierarchy of await readdir('/sys/fs/cgroup'))
+    await rmdir(join('/sys/fs/cgroup', hierarchy, parentPath ?? parent)).catch(() => undefined);
 });

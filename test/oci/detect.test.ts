@@ -62,7 +62,7 @@ test('mounts under the state dir, deepest first, with escaped spaces', (t) => {
   ]);
 });
 
-test('what only the Docker worker does is named; container settings the spec carries are not', (t) => {
+test('what only the Docker worker does is named; container settings the OCI worker carries are not', (t) => {
   const carried = {
     memory: 1 << 26,
     memorySwap: -1,
@@ -74,10 +74,14 @@ test('what only the Docker worker does is named; container settings the spec car
   t.is(ociUnsupported({ network: 'default', limits: carried }), undefined);
   t.is(
     ociUnsupported({
-      network: 'none',
-      limits: { extraHosts: ['a:127.0.0.1'], cgroupParent: 'x', securityOpt: ['seccomp=unconfined'] },
+      network: 'mynet',
+      limits: { extraHosts: ['a:host-gateway'], cgroupParent: 'x', securityOpt: ['seccomp=unconfined'] },
     }),
-    '--add-host, --cgroup-parent, --security-opt: not supported by the OCI worker yet',
+    undefined,
   );
-  t.regex(ociUnsupported({ network: 'mynet', limits: {} }) ?? '', /a named network/);
+  t.is(
+    ociUnsupported({ network: 'none', limits: { securityOpt: ['label=disable'] } }),
+    '--security-opt label=…: needs the Docker worker',
+  );
+  t.regex(ociUnsupported({ network: 'none', limits: { cgroupParent: 'a/../..' } }) ?? '', /invalid --cgroup-parent/);
 });

@@ -38,7 +38,9 @@ test.before(async () => {
     Labels: { 'io.msbuild.test': 'oci' },
   });
   await holder.start();
-  const profile = await profileFromContainer(holder.id).finally(() => holder.remove({ force: true }));
+  const profile = await profileFromContainer({ id: holder.id, pid: (await holder.inspect()).State.Pid }).finally(() =>
+    holder.remove({ force: true }),
+  );
   await writeFile(join(stateDir, 'hosts'), hostsFile());
   await writeFile(join(stateDir, 'resolv.conf'), resolvConfFor(await readHostResolvConf('other'), 'other'));
   environment = {

@@ -30,7 +30,7 @@ test.before(async () => {
   await session.open();
   const holder = await docker.createContainer({ Image: 'busybox:latest', Cmd: ['sleep', '60'] });
   await holder.start();
-  await session.learnProfile(holder.id).finally(() => holder.remove({ force: true }));
+  await session.learnProfile({ id: holder.id }).finally(() => holder.remove({ force: true }));
   busybox = (await docker.getImage('busybox:latest').inspect()).Id;
 });
 

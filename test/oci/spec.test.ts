@@ -3,6 +3,8 @@
 // daemon's seccomp profile; env over the default PATH; limits as Docker sets them; and the insecure
 // mode's full capabilities, devices and no confinement.
 import test from 'ava';
+import { cgroupsPathFor, normalCgroupParent, ownCgroup } from '../../engine/oci/recovery.js';
+import { parseSecurityOpts } from '../../engine/oci/security-opts.js';
 import { defaultCapabilities } from '../../engine/oci/security-profile.js';
 import { capabilitiesOf, dedupMounts, runtimeSpec, specEnv, type StepSpec } from '../../engine/oci/spec.js';
 
@@ -139,4 +141,46 @@ test('container settings as Docker sets them: swap, cpusets, /dev/shm size, ulim
   t.throws(() => runtimeSpec(template, { ...step, limits: { memory: 64 << 20, memorySwap: 32 << 20 } }), {
     message: /at least --memory/,
   });
+});
+
+test('--security-opt as dockerd reads it: no-new-privileges, seccomp=unconfined|builtin, apparmor=PROFILE|unconfined', (t) => {
+  const confined = runtimeSpec(template, {
+    ...step,
+    limits: { securityOpt: ['no-new-privileges', 'apparmor=custom'] },
+  });
+  t.true(confined.process.noNewPrivileges);
+  t.is(confined.process.apparmorProfile, 'custom');
+  t.deepEqual(confined.linux.seccomp, template.seccomp);
+  const open = runtimeSpec(template, {
+    ...step,
+    limits: { securityOpt: ['seccomp=unconfined', 'apparmor:unconfined', 'no-new-privileges=false'] },
+  });
+  t.false(open.process.noNewPrivileges);
+  t.false('apparmorProfile' in open.process);
+  t.false('seccomp' in open.linux);
+  t.deepEqual(
+    runtimeSpec(template, { ...step, limits: { securityOpt: ['seccomp=builtin'] } }).linux.seccomp,
+    template.seccomp,
+  );
+});
+
+test('--security-opt: what needs the daemon is refused by name, nonsense as dockerd words it', (t) => {
+  t.deepEqual(parseSecurityOpts(['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']), {
+    unsupported: '--security-opt seccomp=…: needs the Docker worker',
+  });
+  t.deepEqual(parseSecurityOpts(['label=disable']), { unsupported: '--security-opt label=…: needs the Docker worker' });
+  t.deepEqual(parseSecurityOpts(['bogus']), { unsupported: 'invalid --security-opt 1: "bogus"' });
+  t.deepEqual(parseSecurityOpts(['bogus=1']), { unsupported: 'invalid --security-opt 2: "bogus=1"' });
+  t.deepEqual(parseSecurityOpts(['no-new-privileges=maybe']), {
+    unsupported: 'invalid --security-opt 2: "no-new-privileges=maybe"',
+  });
+});
+
+test('--cgroup-parent: absolute from each hierarchy’s root, relative under msbuild’s own cgroup; ".." is refused', (t) => {
+  t.is(cgroupsPathFor('msbuild-1-0-a'), '/msbuild-oci/msbuild-1-0-a');
+  t.is(cgroupsPathFor('msbuild-1-0-a', normalCgroupParent('/ci/./jobs/')), '/ci/jobs/msbuild-1-0-a');
+  t.throws(() => normalCgroupParent('../escape'), { message: /without "\.\."/ });
+  t.is(ownCgroup('12:pids:/x\n4:memory:/process_api/abc\n1:name=systemd:/y\n'), '/process_api/abc');
+  t.is(ownCgroup('0::/user.slice/session-1.scope\n'), '/user.slice/session-1.scope');
+  t.is(ownCgroup(''), '/');
 });
