@@ -1,12 +1,14 @@
 // `msbuild cache ls|du|prune|explain|export|import`: look into the step cache, trim it, ask why a
 // build would miss, and move it between machines.
+import { join } from 'node:path';
 import { build } from '../../engine/build.js';
 import { parseAge, prune, usageOf } from '../../engine/cache/manage.js';
 import { CacheStore, defaultCacheDir } from '../../engine/cache/store.js';
 import { exportCache, importCache } from '../../engine/cache/transfer.js';
-import { connectImageStore } from '../../engine/docker/image-store.js';
 import { exportCacheMounts, importCacheMounts } from '../../engine/docker/mount-transfer.js';
 import type { BuildEvent, StepRef } from '../../engine/events.js';
+import { connectCacheImages } from '../../engine/oci/image-store.js';
+import { ociStateDir } from '../../engine/oci/select.js';
 import type { ImageStore } from '../../engine/worker/image-store.js';
 import { parseByteSize } from '../../engine/worker/run-settings.js';
 import { buildRequestFrom } from '../build-request.js';
@@ -16,6 +18,11 @@ import { stepLabel } from '../render/plain.js';
 import { UsageError } from '../user-error.js';
 
 /** The cache dir's index: every daemon's entries, or (with `images`) the entries of that daemon's scope. */
+/** Where the OCI worker keeps the cache dir's RUN --mount=type=cache dirs. */
+function ociCacheMounts(options: { cacheDir?: string }): string {
+  return join(ociStateDir(options.cacheDir ?? defaultCacheDir()), 'cache-mounts');
+}
+
 function storeFor(options: { cacheDir?: string }, images?: ImageStore): CacheStore {
   return new CacheStore(options.cacheDir ?? defaultCacheDir(), images ? { daemon: () => images.identity() } : {});
 }
@@ -110,7 +117,7 @@ export async function cachePruneCommand(options: {
     throw new UsageError('say what to prune: --all, --keep-storage SIZE and/or --filter until=DURATION');
   }
   // Which entries are this daemon's, and which images have a tag, only the daemon can say.
-  const images = await connectImageStore({ withinMs: 5000 });
+  const images = await connectCacheImages({ cacheDir: options.cacheDir ?? defaultCacheDir(), withinMs: 5000 });
   const result = await prune(storeFor(options, images), images, { all: options.all, unusedFor, keepBytes });
   const tagged = result.tagged > 0 ? ` (${result.tagged} of them for tagged images, which prune never removes)` : '';
   process.stdout.write(
@@ -147,13 +154,13 @@ export async function cacheExportCommand(options: {
   mounts?: boolean;
 }): Promise<void> {
   if (!options.dest) throw new UsageError('--dest DIR is required');
-  const images = await connectImageStore();
+  const images = await connectCacheImages({ cacheDir: options.cacheDir ?? defaultCacheDir() });
   const result = await exportCache(images, storeFor(options, images), options.dest);
   process.stdout.write(
     `exported ${result.entries} entries to ${options.dest}: ${result.layersWritten} layers written, ${result.layersKept} already there, ${result.layersRemoved} no longer needed removed\n`,
   );
   if (options.mounts) {
-    const mounts = await exportCacheMounts(images.docker, options.dest);
+    const mounts = await exportCacheMounts(images.docker, options.dest, { localRoot: ociCacheMounts(options) });
     process.stdout.write(
       `exported ${mounts.volumes} cache mount(s) (RUN --mount=type=cache) to ${options.dest}/mounts\n`,
     );
@@ -166,13 +173,13 @@ export async function cacheImportCommand(options: {
   mounts?: boolean;
 }): Promise<void> {
   if (!options.src) throw new UsageError('--src DIR is required');
-  const images = await connectImageStore();
+  const images = await connectCacheImages({ cacheDir: options.cacheDir ?? defaultCacheDir() });
   const result = await importCache(images, storeFor(options, images), options.src);
   process.stdout.write(
     `imported ${result.imported} entries (${result.alreadyPresent} already present, ${result.unusable} unusable)\n`,
   );
   if (options.mounts) {
-    const mounts = await importCacheMounts(images.docker, options.src);
+    const mounts = await importCacheMounts(images.docker, options.src, { localRoot: ociCacheMounts(options) });
     process.stdout.write(`imported ${mounts.volumes} cache mount(s) (RUN --mount=type=cache)\n`);
   }
 }

@@ -30,8 +30,8 @@ function fileChanges(before: Record<string, string>, after: Record<string, strin
 
 /** What the cache lookup of the missing step found, beside the inputs. */
 export interface MissContext {
-  /** An entry with this key was there, but the daemon no longer has its image. */
-  imageRemoved?: boolean;
+  /** An entry with this key was there, but its image (or a worker's snapshot) no longer is: its ref. */
+  removedRef?: string;
   /** The earlier step that changed, when known. */
   upstream?: string;
 }
@@ -49,9 +49,11 @@ export function explainMiss(
   if (previous.key === now.key) {
     // Nothing the step reads changed: its entry went, or the entry's image did.
     return [
-      context.imageRemoved
-        ? 'the cached image was removed from the daemon'
-        : 'its cache entry is gone: pruned, or the build that ran it last did not finish',
+      context.removedRef === undefined
+        ? 'its cache entry is gone: pruned, or the build that ran it last did not finish'
+        : context.removedRef.startsWith('sha256:')
+          ? 'the cached image was removed from the daemon'
+          : 'the cached snapshot was removed from the OCI worker’s state (pruned for space, or deleted)',
     ];
   }
   const reasons: string[] = [];

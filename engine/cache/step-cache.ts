@@ -32,7 +32,7 @@ export class StepCache {
   /** Keys of the steps this build ran or reused (and of its stage results). */
   readonly usedKeys = new Set<string>();
   /** Keys whose entry pointed at an image the daemon no longer has (the miss says so). */
-  private readonly imageRemovedKeys = new Set<string>();
+  private readonly removedRefs = new Map<string, string>();
   /** `--cache-from IMAGE`: images whose history can stand in for a step (the legacy builder's cache). */
   private history: ImageHistoryCache | undefined;
 
@@ -87,7 +87,7 @@ export class StepCache {
     }
     if (!(await this.images.has(entry.imageId))) {
       // The image was removed from the daemon (docker image prune): a miss, and a stale entry less.
-      this.imageRemovedKeys.add(key);
+      this.removedRefs.set(key, entry.imageId);
       await store.remove(key);
       return this.remote?.entry(key);
     }
@@ -99,9 +99,12 @@ export class StepCache {
   async explainMiss(identity: string, inputs: StepInputsRecord, stage: CacheScope): Promise<string[]> {
     const bypass = this.bypass(stage);
     if (bypass !== undefined) return [bypass];
-    return explainMiss(await this.session.store.lastInputs(identity), inputs, {
-      imageRemoved: this.imageRemovedKeys.has(inputs.key),
-    });
+    const removedRef = this.removedRefs.get(inputs.key);
+    return explainMiss(
+      await this.session.store.lastInputs(identity),
+      inputs,
+      removedRef === undefined ? {} : { removedRef },
+    );
   }
 
   /**

@@ -107,7 +107,9 @@ function entryProblem(entry: CacheEntry | null, id: string): string | undefined 
   if (typeof entry !== 'object' || entry === null) return 'not a JSON object';
   if (typeof entry.key !== 'string' || hex(entry.key) !== id)
     return `its key ${JSON.stringify(entry.key)} does not match the file name`;
-  if (typeof entry.imageId !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(entry.imageId)) return 'no image ID';
+  // An image of the daemon, or a worker's own ref (the OCI worker's snapshots: `oci:<id>`).
+  if (typeof entry.imageId !== 'string' || !/^(sha256:[0-9a-f]{64}|oci:[0-9a-f]{8,64})$/.test(entry.imageId))
+    return 'no image ID';
   if (typeof entry.config !== 'object' || entry.config === null || !Array.isArray(entry.config.rootfs?.diff_ids))
     return 'no image config';
   return undefined;

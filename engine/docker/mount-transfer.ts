@@ -2,12 +2,15 @@
 // carried between machines (moby/buildkit#1474; BuildKit cannot). Each volume is read and written
 // through a container that never starts (the daemon mounts its volumes for the archive API), made
 // from a one-layer carrier image; volumes keep their names (derived from the cache id), so a build
-// on the other machine finds them. DIR/mounts holds one tar per volume and an index.
+// on the other machine finds them. DIR/mounts holds one tar per volume and an index. The OCI worker
+// keeps its cache mounts as plain dirs of the same names (`<cache>/oci/cache-mounts/NAME`): an
+// export takes those the daemon has no volume for, and an import fills both, so either worker finds them.
 import type Docker from 'dockerode';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { extract as extractDir, pack as packDir } from 'tar-fs';
 import { MsbuildError } from '../errors.js';
 
 import { emptyImageConfig, historyComment, imageIdOf, type ImageConfig } from '../image/config.js';
@@ -96,8 +99,24 @@ async function cacheVolumes(docker: Docker): Promise<Array<{ name: string; id: s
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Writes every cache mount volume to DIR/mounts (replacing what an earlier export left there). */
-export async function exportCacheMounts(docker: Docker, dir: string): Promise<{ volumes: number }> {
+const volumeName = /^msbuild-cache-[0-9a-f]+(-\d+)?$/;
+
+/** The OCI worker's cache mount dirs under `root` that no volume of the daemon has the name of. */
+async function localOnly(root: string | undefined, volumes: ReadonlyArray<{ name: string }>): Promise<string[]> {
+  if (root === undefined) return [];
+  const names = new Set(volumes.map((volume) => volume.name));
+  return (await readdir(root).catch(() => [] as string[])).filter((name) => volumeName.test(name) && !names.has(name));
+}
+
+/**
+ * Writes every cache mount volume to DIR/mounts (replacing what an earlier export left there), and
+ * the dirs under `localRoot` (the OCI worker's) the daemon has no volume for, in the same layout.
+ */
+export async function exportCacheMounts(
+  docker: Docker,
+  dir: string,
+  options: { localRoot?: string } = {},
+): Promise<{ volumes: number }> {
   const target = join(dir, 'mounts');
   await mkdir(target, { recursive: true });
   const volumes = await cacheVolumes(docker);
@@ -111,14 +130,32 @@ export async function exportCacheMounts(docker: Docker, dir: string): Promise<{ 
     await rename(partial, join(target, file));
     index.volumes.push({ ...volume, file });
   }
+  for (const name of await localOnly(options.localRoot, volumes)) {
+    const file = `${name}.tar`;
+    const partial = join(target, `.${file}.partial`);
+    // The archive API's layout: every path under the mount point's own name.
+    const source = packDir(join(options.localRoot ?? '', name), {
+      map: (header) => ({
+        ...header,
+        name: header.name === '.' ? mountPoint.slice(1) : `${mountPoint.slice(1)}/${header.name}`,
+      }),
+    });
+    await pipeline(source, createWriteStream(partial));
+    await rename(partial, join(target, file));
+    index.volumes.push({ name, id: '', file });
+  }
   await writeFileAtomic(join(target, 'index.json'), JSON.stringify(index));
   const kept = new Set(['index.json', ...index.volumes.map((volume) => volume.file)]);
   for (const name of await readdir(target)) if (!kept.has(name)) await rm(join(target, name), { force: true });
-  return { volumes: volumes.length };
+  return { volumes: index.volumes.length };
 }
 
-/** Creates (or adds to) each volume of DIR/mounts on this daemon. */
-export async function importCacheMounts(docker: Docker, dir: string): Promise<{ volumes: number }> {
+/** Creates (or adds to) each volume of DIR/mounts on this daemon, and each dir under `localRoot` when given. */
+export async function importCacheMounts(
+  docker: Docker,
+  dir: string,
+  options: { localRoot?: string } = {},
+): Promise<{ volumes: number }> {
   let index: MountIndex;
   try {
     index = JSON.parse(await readFile(join(dir, 'mounts', 'index.json'), 'utf8')) as MountIndex;
@@ -128,7 +165,7 @@ export async function importCacheMounts(docker: Docker, dir: string): Promise<{ 
     );
   }
   for (const volume of index.volumes) {
-    if (!/^msbuild-cache-[0-9a-f]+(-\d+)?$/.test(volume.name) || volume.file !== `${volume.name}.tar`)
+    if (!volumeName.test(volume.name) || volume.file !== `${volume.name}.tar`)
       throw new CacheMountsError(`${dir}/mounts/index.json names a volume msbuild did not make: ${volume.name}`);
     try {
       await docker.getVolume(volume.name).inspect();
@@ -139,6 +176,25 @@ export async function importCacheMounts(docker: Docker, dir: string): Promise<{ 
     await withCarrier(docker, volume.name, (container) =>
       container.putArchive(createReadStream(join(dir, 'mounts', volume.file)), '/'),
     );
+    if (options.localRoot !== undefined) {
+      await mkdir(options.localRoot, { recursive: true });
+      const prefix = `${mountPoint.slice(1)}/`;
+      // tar-fs maps a header before asking whether to ignore it: what is not under the mount point's
+      // name is marked while mapped, then ignored.
+      const outside = new WeakSet<object>();
+      await pipeline(
+        createReadStream(join(dir, 'mounts', volume.file)),
+        extractDir(join(options.localRoot, volume.name), {
+          map: (header) => {
+            const inside = header.name === prefix.slice(0, -1) || header.name.startsWith(prefix);
+            const mapped = { ...header, name: header.name.slice(prefix.length) || '.' };
+            if (!inside) outside.add(mapped);
+            return mapped;
+          },
+          ignore: (_name, header) => header === undefined || outside.has(header),
+        }),
+      );
+    }
   }
   return { volumes: index.volumes.length };
 }

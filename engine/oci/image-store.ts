@@ -1,10 +1,21 @@
 // The daemon's images as the OCI worker sees them: the Engine API store, plus msbuild's snapshots
 // by ref (`oci:<snapshot>`): a cache entry naming one is there while the snapshot's chain is (and
-// the daemon image under it, if any). Loads, tags and saves go to the daemon.
-import type { Readable } from 'node:stream';
-import type { DockerImageStore } from '../docker/image-store.js';
+// the daemon image under it, if any). Loads, tags and pushes go to the daemon; a save of snapshot
+// refs (a cache export) is the daemon's save of their base images with the snapshots' layer tars
+// added, in `docker save`'s layout (`<id>/layer.tar`), which is all a cache export reads.
+import type Docker from 'dockerode';
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pack as tarPack } from 'tar-stream';
+import { checkDaemon, connectDocker } from '../docker/daemon.js';
+import { DockerImageStore } from '../docker/image-store.js';
+import { readTar } from '../util/tar.js';
 import type { ImageInventory, ImageStore, LoadRequest, RegistryTransfer } from '../worker/image-store.js';
-import type { SnapshotStore } from './snapshots.js';
+import { OciError } from './errors.js';
+import { ociStateDir } from './select.js';
+import { SnapshotStore } from './snapshots.js';
 
 export const snapshotRefPrefix = 'oci:';
 
@@ -17,11 +28,32 @@ export function snapshotOfRef(ref: string | undefined): string | undefined {
   return ref?.startsWith(snapshotRefPrefix) ? ref.slice(snapshotRefPrefix.length) : undefined;
 }
 
+/**
+ * The images the cache tools see for a cache dir: the daemon's, and the OCI worker's snapshots when
+ * the cache dir has its state (entries a build on either worker made).
+ */
+export async function connectCacheImages(options: {
+  cacheDir: string;
+  withinMs?: number;
+}): Promise<DockerImageStore | OciImageStore> {
+  const docker = connectDocker();
+  await checkDaemon(docker, options.withinMs);
+  const daemon = new DockerImageStore(docker);
+  const stateDir = ociStateDir(options.cacheDir);
+  return existsSync(stateDir) ? new OciImageStore(daemon, new SnapshotStore(stateDir)) : daemon;
+}
+
 export class OciImageStore implements ImageStore {
   constructor(
     readonly daemon: DockerImageStore,
     private readonly snapshots: SnapshotStore,
+    /** A snapshot's layer tar, written when it is not yet (in a build); without it, only those written. */
+    private readonly layerOf?: (snapshot: string, signal?: AbortSignal) => Promise<{ path: string }>,
   ) {}
+
+  get docker(): Docker {
+    return this.daemon.docker;
+  }
 
   /** Snapshots live beside the cache entries that name them: the daemon tells entries apart. */
   identity(): Promise<string> {
@@ -68,8 +100,43 @@ export class OciImageStore implements ImageStore {
     return this.daemon.tag(id, reference);
   }
 
-  save(ids: readonly string[]): Promise<Readable> {
-    return this.daemon.save(ids);
+  async save(ids: readonly string[]): Promise<Readable> {
+    const images = ids.filter((id) => snapshotOfRef(id) === undefined);
+    const layers = new Set<string>();
+    for (const id of ids) {
+      const snapshot = snapshotOfRef(id);
+      if (snapshot === undefined) continue;
+      const chain = await this.snapshots.chain(snapshot);
+      if (!chain)
+        throw new OciError('OCI_SNAPSHOT_GONE', `snapshot ${snapshot} is gone (the cache was pruned meanwhile?)`);
+      for (const link of chain) layers.add(link.id);
+      const base = chain.at(-1)?.baseImage;
+      if (base !== undefined) images.push(base);
+    }
+    if (layers.size === 0) return this.daemon.save(images);
+    const files = await Promise.all([...layers].map((id) => this.layerFile(id)));
+    const archive = tarPack();
+    const out = new PassThrough();
+    const writing = (async () => {
+      if (images.length > 0)
+        await readTar(await this.daemon.save([...new Set(images)]), async (header, body) => {
+          if (header.type === 'file') await pipeline(body, archive.entry({ name: header.name, size: header.size }));
+          else body.resume();
+        });
+      for (const file of files)
+        await pipeline(createReadStream(file.path), archive.entry({ name: `${file.id}/layer.tar`, size: file.size }));
+      archive.finalize();
+    })();
+    writing.catch((error: unknown) => archive.destroy(error as Error));
+    return archive.pipe(out);
+  }
+
+  private async layerFile(id: string): Promise<{ id: string; path: string; size: number }> {
+    const path = this.layerOf ? (await this.layerOf(id)).path : this.snapshots.layerOf(id);
+    const info = await stat(path).catch(() => undefined);
+    if (!info)
+      throw new OciError('OCI_SNAPSHOT', `snapshot ${id} has no layer tar yet: export it from a build (--cache-to)`);
+    return { id, path, size: info.size };
   }
 
   load(request: LoadRequest, signal?: AbortSignal): Promise<string> {

@@ -16,8 +16,12 @@ export interface PreparedRunMounts {
 }
 
 let scripts = 0;
+let madeDirs = 0;
 
-/** A new cache dir with the mount's root owner and mode (BuildKit's default: root, 0755). */
+/**
+ * A new cache dir with the mount's root owner and mode (BuildKit's default: root, 0755). Made under
+ * a name of its own and renamed into place: two RUNs of one build may make the same cache at once.
+ */
 async function makeCacheDir(dir: string, mount: CacheMount): Promise<void> {
   if (
     await stat(dir).then(
@@ -26,7 +30,7 @@ async function makeCacheDir(dir: string, mount: CacheMount): Promise<void> {
     )
   )
     return;
-  const made = `${dir}.new-${process.pid}`;
+  const made = `${dir}.new-${process.pid}-${madeDirs++}`;
   await mkdir(made, { recursive: true });
   await chown(made, mount.uid ?? 0, mount.gid ?? 0);
   await chmod(made, mount.mode ?? 0o755);

@@ -82,7 +82,9 @@ export class OciWorker implements Worker {
       runc: options.runc,
       daemonVersion: options.daemonVersion,
     });
-    this.images = new OciImageStore(daemon.images, this.session.store);
+    this.images = new OciImageStore(daemon.images, this.session.store, (id, signal) =>
+      this.session.ensureLayer(id, signal),
+    );
   }
 
   async start(): Promise<void> {

@@ -17,12 +17,15 @@ test('a step never built before says so', (t) => {
   t.deepEqual(explainMiss(undefined, record()), ['no earlier build of this step in the cache']);
 });
 
-test('with the same key, the miss names the entry or the image that went', (t) => {
+test('with the same key, the miss names the entry, the image or the snapshot that went', (t) => {
   t.deepEqual(explainMiss(record(), record()), [
     'its cache entry is gone: pruned, or the build that ran it last did not finish',
   ]);
-  t.deepEqual(explainMiss(record(), record(), { imageRemoved: true }), [
+  t.deepEqual(explainMiss(record(), record(), { removedRef: `sha256:${'a'.repeat(64)}` }), [
     'the cached image was removed from the daemon',
+  ]);
+  t.deepEqual(explainMiss(record(), record(), { removedRef: 'oci:0123456789abcdef' }), [
+    'the cached snapshot was removed from the OCI worker’s state (pruned for space, or deleted)',
   ]);
 });
 

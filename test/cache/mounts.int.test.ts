@@ -1,11 +1,13 @@
 // Integration: `cache export --mounts` and `cache import --mounts` carry RUN --mount=type=cache
-// contents to another daemon (moby/buildkit#1474): the volume removed here stands for a new machine.
+// contents to another daemon (moby/buildkit#1474): the volume (the OCI worker's dir) removed here
+// stands for a new machine.
 import test from 'ava';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { msbuild } from '../support/cli.js';
 import { dockerCli, madeByThisFile, makeContext, runCommand, uniqueName } from '../support/docker.js';
+import { testWorker } from '../support/steps.js';
 
 const { cleanup } = madeByThisFile();
 
@@ -20,19 +22,26 @@ test('a cache mount exported, its volume removed, imported: the next RUN finds i
   cleanup.push(context, cacheDir, exported);
   const common = ['--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, '--no-cache'];
   t.is((await msbuild(['build', ...common, '-q', '-f', join(context, 'write.Dockerfile'), context])).code, 0);
-  const volumes = (
-    await runCommand(dockerCli, ['volume', 'ls', '-q', '--filter', `label=io.msbuild.cache-mount=${id}`])
-  ).stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean);
+  // The Docker worker's cache is a volume; the OCI worker's a dir of the same name in its state.
+  const ociMounts = join(cacheDir, 'oci', 'cache-mounts');
+  const volumes =
+    testWorker() === 'oci'
+      ? (await readdir(ociMounts)).filter((name) => /^msbuild-cache-[0-9a-f]+$/.test(name))
+      : (await runCommand(dockerCli, ['volume', 'ls', '-q', '--filter', `label=io.msbuild.cache-mount=${id}`])).stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean);
   t.is(volumes.length, 1);
+  const removeMount = async () => {
+    await rm(join(ociMounts, volumes[0]), { recursive: true, force: true });
+    await runCommand(dockerCli, ['volume', 'rm', '-f', volumes[0]]);
+  };
   try {
     const out = await msbuild(['cache', '--cache-dir', cacheDir, 'export', '--dest', exported, '--mounts']);
     t.is(out.code, 0, out.stderr);
     t.regex(out.stdout, /exported \d+ cache mount\(s\)/);
     t.true((await readdir(join(exported, 'mounts'))).includes(`${volumes[0]}.tar`));
-    t.is((await runCommand(dockerCli, ['volume', 'rm', volumes[0]])).code, 0);
+    await removeMount();
     const imported = await msbuild(['cache', '--cache-dir', cacheDir, 'import', '--src', exported, '--mounts']);
     t.is(imported.code, 0, imported.stderr);
     const read = await msbuild([
@@ -47,7 +56,7 @@ test('a cache mount exported, its volume removed, imported: the next RUN finds i
     t.is(read.code, 0, read.stderr);
     t.regex(read.stderr, /carried\n#\d+ [\d.]+ deep/);
   } finally {
-    await runCommand(dockerCli, ['volume', 'rm', '-f', volumes[0]]);
+    await removeMount();
   }
   const none = await msbuild(['cache', 'import', '--src', context, '--mounts']);
   t.regex(none.stderr, /no cache export in|no cache mounts in/);

@@ -1,7 +1,7 @@
 // Integration: the cache tools — ls, du, prune by age and size, export and import between two cache
 // directories (standing in for two CI machines), --no-cache-filter, and the reasons misses give when nothing of the step changed.
 import test from 'ava';
-import { mkdtemp, readdir, utimes } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../engine/build.js';
@@ -199,9 +199,17 @@ test('a miss names --no-cache, --no-cache-filter, a pruned entry or a removed im
   t.deepEqual(await missReasons([]), [
     ['its cache entry is gone: pruned, or the build that ran it last did not finish'],
   ]);
-  // The RUN's entry points at its committed image (the stage's image is loaded with its own config).
+  // The RUN's entry points at its committed image (the stage's image is loaded with its own config),
+  // or on the OCI worker at its snapshot.
   const run = (await new CacheStore(cacheDir).list()).find((entry) => entry.step.startsWith('RUN'));
   if (!run) return t.fail('no cache entry for the RUN step');
+  if (run.imageId.startsWith('oci:')) {
+    await rm(join(cacheDir, 'oci', 'snapshots', run.imageId.slice(4)), { recursive: true, force: true });
+    t.deepEqual(await missReasons([]), [
+      ['the cached snapshot was removed from the OCI worker’s state (pruned for space, or deleted)'],
+    ]);
+    return;
+  }
   await docker.getImage(run.imageId).remove({ force: true });
   t.deepEqual(await missReasons([]), [['the cached image was removed from the daemon']]);
 });

@@ -13,6 +13,7 @@ import { tempDirPrefix } from '../../engine/util/temp-dirs.js';
 import { assertIndexValid } from '../support/cache-index.js';
 import { msbuild, startMsbuild } from '../support/cli.js';
 import { docker, makeContext, removeDir, requireDaemon, uniqueName } from '../support/docker.js';
+import { runcContainersWith, stepsWith, testWorker } from '../support/steps.js';
 import { until } from '../support/until.js';
 
 const cleanup: string[] = [];
@@ -20,11 +21,6 @@ test.before(requireDaemon);
 test.after.always(async () => {
   for (const dir of cleanup) await removeDir(dir);
 });
-
-async function containersRunning(marker: string): Promise<number> {
-  const containers = await docker.listContainers({ all: true });
-  return containers.filter((c) => c.Command.includes(marker)).length;
-}
 
 /** Containers (RUN containers and network holders alike) owned by the msbuild process `pid`. */
 async function ownedBy(pid: number | undefined): Promise<number> {
@@ -55,14 +51,14 @@ test('stderr closed mid-build (| head): the build is cancelled, removes its cont
     context,
   ]);
   t.true(
-    await until(async () => (await containersRunning(marker)) > 0, 30_000),
+    await until(async () => (await stepsWith(marker, cacheDir)) > 0, 30_000),
     `the RUN container started:\n${run.output()}`,
   );
   // The reader goes away, as `head` does once it has its lines: the RUN's next tick meets a closed pipe.
   run.child.stderr?.destroy();
   run.child.stdout?.destroy();
   t.is(await run.exit, 141);
-  t.is(await containersRunning(marker), 0, 'no container left');
+  t.is(await stepsWith(marker, cacheDir), 0, 'no container left');
   t.is(await ownedBy(run.child.pid), 0);
   const leftovers = (await readdir(tmpdir())).filter((name) => name.includes(`-p${run.child.pid}-`));
   t.deepEqual(leftovers, [], 'no temp dir left');
@@ -90,14 +86,14 @@ for (const [signal, code] of [
       context,
     ]);
     t.true(
-      await until(async () => (await containersRunning(marker)) > 0, 30_000),
+      await until(async () => (await stepsWith(marker, cacheDir)) > 0, 30_000),
       `the RUN container started:\n${run.output()}`,
     );
     const sent = Date.now();
     run.child.kill(signal);
     t.is(await run.exit, code, run.output());
     t.true(Date.now() - sent < 15_000, 'cancelled promptly');
-    t.is(await containersRunning(marker), 0, 'no container left');
+    t.is(await stepsWith(marker, cacheDir), 0, 'no container left');
     t.is(await ownedBy(run.child.pid), 0, 'no network holder left either');
     // The COPY before the RUN finished and stays cached; every entry is whole.
     const entries = await new CacheStore(cacheDir).list();
@@ -219,14 +215,22 @@ test.serial(
       cacheDir,
       context,
     ]);
+    // The Docker worker's container has exited and is being committed; the OCI worker's runc
+    // container was there and is gone, while its snapshot and layer tar are being written.
+    let seen = false;
     const exited = async () => {
+      if (testWorker() === 'oci') {
+        const running = await runcContainersWith(marker, cacheDir);
+        seen ||= running > 0;
+        return seen && running === 0;
+      }
       const containers = await docker.listContainers({ all: true, filters: { status: ['exited'] } });
       return containers.some((c) => c.Command.includes(marker));
     };
     t.true(await until(exited, 60_000), `the RUN finished and its commit began:\n${run.output()}`);
     run.child.kill('SIGINT');
     t.is(await run.exit, 130, run.output());
-    t.true(await until(async () => (await containersRunning(marker)) === 0, 15_000), 'no container left');
+    t.true(await until(async () => (await stepsWith(marker, cacheDir)) === 0, 15_000), 'no container left');
     t.is(await ownedBy(run.child.pid), 0);
     // The step was cancelled: whatever the daemon did with the commit, it is not recorded.
     await assertIndexValid(t, cacheDir);
@@ -249,7 +253,7 @@ test.serial(
       ['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir, context],
       { TMPDIR: temp },
     );
-    t.true(await until(async () => (await containersRunning(marker)) > 0, 30_000), run.output());
+    t.true(await until(async () => (await stepsWith(marker, cacheDir)) > 0, 30_000), run.output());
     t.true((await readdir(temp)).length > 0, 'the build has its temp dir');
     run.child.kill('SIGINT');
     run.child.kill('SIGINT');
@@ -274,7 +278,7 @@ test.serial(
       next,
     ]);
     t.true(
-      await until(async () => (await containersRunning(marker)) === 0, 15_000),
+      await until(async () => (await stepsWith(marker, cacheDir)) === 0, 15_000),
       'the orphaned container was removed',
     );
   },
@@ -342,13 +346,13 @@ for (const [signal, code] of [
       `FROM busybox AS one\nRUN sleep 60 # ${marker} one\nFROM busybox AS two\nRUN sleep 60 # ${marker} two\n`,
       ['one', 'two'],
     );
-    t.true(await until(async () => (await containersRunning(marker)) === 2, 30_000), run.output());
+    t.true(await until(async () => (await stepsWith(marker, cacheDir)) === 2, 30_000), run.output());
     run.child.kill(signal);
     const sent = Date.now();
     t.is(await run.exit, code, run.output());
     t.true(Date.now() - sent < 10_000, 'cancelled promptly');
     t.regex(run.output(), /bake cancelled; intermediate containers removed/);
-    t.is(await containersRunning(marker), 0, 'no container left');
+    t.is(await stepsWith(marker, cacheDir), 0, 'no container left');
     t.is(await ownedBy(run.child.pid), 0, 'no network holder left either');
     t.deepEqual(await readdir(temp), [], 'temp dirs removed');
     await assertIndexValid(t, cacheDir);
@@ -358,7 +362,7 @@ for (const [signal, code] of [
 test('bake: a second Ctrl-C exits at once; the next build removes what it left', async (t) => {
   const marker = uniqueName('bake-double');
   const { run, cacheDir, temp } = await startBake(`FROM busybox AS one\nRUN sleep 60 # ${marker}\n`, ['one']);
-  t.true(await until(async () => (await containersRunning(marker)) > 0, 30_000), run.output());
+  t.true(await until(async () => (await stepsWith(marker, cacheDir)) > 0, 30_000), run.output());
   run.child.kill('SIGINT');
   run.child.kill('SIGINT');
   t.is(await run.exit, 130, run.output());
@@ -378,7 +382,7 @@ test('bake: a second Ctrl-C exits at once; the next build removes what it left',
     next,
   ]);
   t.true(
-    await until(async () => (await containersRunning(marker)) === 0, 15_000),
+    await until(async () => (await stepsWith(marker, cacheDir)) === 0, 15_000),
     'the orphaned container was removed',
   );
 });

@@ -1,14 +1,22 @@
 // The check interrupt and fault tests make of the cache index after a build was cut short: no file
-// that is not a whole entry (CacheStore.verify sees what list() skips), and every entry's image exists.
+// that is not a whole entry (CacheStore.verify sees what list() skips), and every entry's image exists
+// (or, on the OCI worker, its snapshot and that snapshot's chain).
 import type { ExecutionContext } from 'ava';
 import type Docker from 'dockerode';
+import { join } from 'node:path';
 import { CacheStore } from '../../engine/cache/store.js';
+import { SnapshotStore } from '../../engine/oci/snapshots.js';
 import { docker } from './docker.js';
 
 export async function assertIndexValid(t: ExecutionContext, cacheDir: string, daemon: Docker = docker): Promise<void> {
   const { entries, broken } = await new CacheStore(cacheDir).verify();
   t.deepEqual(broken, [], 'no broken entry');
   for (const entry of entries) {
+    if (entry.imageId.startsWith('oci:')) {
+      const chain = await new SnapshotStore(join(cacheDir, 'oci')).chain(entry.imageId.slice(4));
+      t.truthy(chain, `the snapshot of ${entry.step} (${entry.imageId}) and its chain exist`);
+      continue;
+    }
     const exists = await daemon
       .getImage(entry.imageId)
       .inspect()

@@ -1,0 +1,34 @@
+// Test support: the RUN steps of a build as either worker leaves them, found by a marker in their
+// command: containers of the daemon (any state: the Docker worker's) and runc containers under the
+// cache dir's private runc root (the OCI worker's, whose bundle's args hold the marker). Integration
+// tests run once per worker (MSBUILD_WORKER), and a test of "no RUN container left" means both.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { docker } from './docker.js';
+
+/** The worker a test's builds get when they name none (MSBUILD_WORKER, else the default). */
+export function testWorker(): 'docker' | 'oci' {
+  return process.env.MSBUILD_WORKER === 'oci' ? 'oci' : 'docker';
+}
+
+/** runc containers under `<cacheDir>/oci/runc` whose process args hold `marker`. */
+export async function runcContainersWith(marker: string, cacheDir: string): Promise<number> {
+  const root = join(cacheDir, 'oci', 'runc');
+  let count = 0;
+  for (const id of await readdir(root).catch(() => [] as string[])) {
+    const state = await readFile(join(root, id, 'state.json'), 'utf8').catch(() => undefined);
+    if (state === undefined) continue;
+    const labels = (JSON.parse(state) as { config?: { labels?: string[] } }).config?.labels ?? [];
+    const bundle = labels.find((label) => label.startsWith('bundle='))?.slice('bundle='.length);
+    const config = bundle ? await readFile(join(bundle, 'config.json'), 'utf8').catch(() => '') : '';
+    if (config.includes(marker)) count++;
+  }
+  return count;
+}
+
+/** RUN steps whose command holds `marker`: daemon containers (any state) and runc containers. */
+export async function stepsWith(marker: string, cacheDir: string): Promise<number> {
+  const containers = await docker.listContainers({ all: true });
+  const daemonSide = containers.filter((c) => c.Command.includes(marker)).length;
+  return daemonSide + (await runcContainersWith(marker, cacheDir));
+}
