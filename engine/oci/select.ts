@@ -4,7 +4,7 @@
 // is kept in the state dir by its path, size and mtime; the overlay probe runs every time (~1 ms).
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DockerClient } from '../docker/daemon.js';
+import { checkDaemon, DaemonError, type DockerClient } from '../docker/daemon.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { NetworkMode, ResourceLimits } from '../worker/container-spec.js';
 import type { WorkerChoice } from '../worker/worker.js';
@@ -44,7 +44,11 @@ async function detect(
 ): Promise<{ runc: string; daemonVersion: string } | string> {
   const host = hostProblem();
   if (host) return host;
-  const info = (await docker.info()) as {
+  // No daemon at all is the daemon's error, worded as everywhere else, not a reason to fall back.
+  const info = (await docker.info().catch(async (error: unknown) => {
+    await checkDaemon(docker, 2000);
+    throw error;
+  })) as {
     Driver?: string;
     SecurityOptions?: string[];
     DockerRootDir?: string;
@@ -83,10 +87,16 @@ export async function selectWorker(options: {
   const unsupported = ociUnsupported(options.request);
   const found =
     unsupported ??
-    (await detect(options.docker, stateDir).catch((error: Error) => `detection failed: ${error.message}`));
+    (await detect(options.docker, stateDir).catch((error: Error) => {
+      if (error instanceof DaemonError) throw error;
+      return `detection failed: ${error.message}`;
+    }));
   if (typeof found !== 'string') return { worker: 'oci', ...found };
-  if (options.choice === 'oci')
+  if (options.choice === 'oci') {
+    // No daemon at all is said as the daemon's error (the reason OCI cannot run is secondary).
+    await checkDaemon(options.docker, 2000);
     throw new OciError('OCI_UNAVAILABLE', `the OCI worker cannot run ${unsupported ? 'this build' : 'here'}: ${found}`);
+  }
   // Said once: again only when the reason changes.
   const said = join(options.cacheDir, 'worker-fallback-reason');
   const before = await readFile(said, 'utf8').catch(() => '');

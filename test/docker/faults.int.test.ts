@@ -15,6 +15,7 @@ import { msbuild, startMsbuild } from '../support/cli.js';
 import { docker, makeContext, removeDir, requireDaemon } from '../support/docker.js';
 import { FaultDaemon } from '../support/fault-daemon.js';
 import { FrozenProxy } from '../support/frozen-proxy.js';
+import { runcContainersWith, testWorker } from '../support/steps.js';
 import { until } from '../support/until.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -70,9 +71,13 @@ test('the daemon dies during a RUN: the build fails promptly, the cache stays va
     context,
   ];
   const run = startMsbuild(args, env);
+  // The Docker worker's RUN is a container of that daemon; the OCI worker's a runc container of its own.
+  const oci = testWorker() === 'oci';
   let running = false;
   for (let i = 0; i < 300 && !running; i++) {
-    running = (await daemon.docker.listContainers().catch(() => [])).length > 0;
+    running = oci
+      ? (await runcContainersWith('sleep 60', cacheDir)) > 0
+      : (await daemon.docker.listContainers().catch(() => [])).length > 0;
     if (!running) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.true(running, run.output());
@@ -89,7 +94,10 @@ test('the daemon dies during a RUN: the build fails promptly, the cache stays va
   t.is(errors.length, 1, run.output());
   t.regex(
     errors[0],
-    /^error: \[stage-0 3\/3\] RUN sleep 60: lost the connection to the Docker daemon at DOCKER_HOST=unix:\/\/\S+\/docker\.sock: /,
+    oci
+      ? // The RUN does not need the daemon: the watchdog (or the step, if it asks first) ends the build.
+        /^error: (?:\[stage-0 3\/3\] RUN sleep 60: lost the connection to the Docker daemon|the Docker daemon) at DOCKER_HOST=unix:\/\/\S+\/docker\.sock/
+      : /^error: \[stage-0 3\/3\] RUN sleep 60: lost the connection to the Docker daemon at DOCKER_HOST=unix:\/\/\S+\/docker\.sock: /,
     run.output(),
   );
   t.notRegex(run.output(), /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up/);
@@ -168,8 +176,11 @@ test.serial(
       () => removeDir(context),
       () => removeDir(cacheDir),
     );
+    // The Docker worker's: its RUN is a container of the frozen daemon (the OCI worker's would not be).
     const args = [
       'build',
+      '--worker',
+      'docker',
       '--progress',
       'plain',
       '--network',

@@ -4,6 +4,7 @@
 // tmpfs and bind mounts leave no trace; what a bind mount exposes is in the step's cache key.
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import {
   runImage,
   uniqueName,
 } from '../support/docker.js';
+import { runcBundlesWith, testWorker } from '../support/steps.js';
 import { until } from '../support/until.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -57,6 +59,10 @@ test('a secret is staged in memory: its mount is a tmpfs, a kill -9 leaves nothi
   const args = ['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir];
   const run = startMsbuild([...args, '--secret', `id=token,src=${join(dir, 'token')}`, context]);
   const started = async () => {
+    if (testWorker() === 'oci') {
+      const bundles = await runcBundlesWith(marker, cacheDir);
+      return bundles.some((bundle) => existsSync(join(bundle, 'rootfs', 'staged')));
+    }
     const containers = await docker.listContainers({ filters: { status: ['running'] } });
     const mine = containers.find((c) => c.Command.includes(marker));
     if (!mine) return false;

@@ -11,19 +11,24 @@ export function testWorker(): 'docker' | 'oci' {
   return process.env.MSBUILD_WORKER === 'oci' ? 'oci' : 'docker';
 }
 
-/** runc containers under `<cacheDir>/oci/runc` whose process args hold `marker`. */
-export async function runcContainersWith(marker: string, cacheDir: string): Promise<number> {
+/** Bundle dirs of the runc containers under `<cacheDir>/oci/runc` whose process args hold `marker`. */
+export async function runcBundlesWith(marker: string, cacheDir: string): Promise<string[]> {
   const root = join(cacheDir, 'oci', 'runc');
-  let count = 0;
+  const bundles: string[] = [];
   for (const id of await readdir(root).catch(() => [] as string[])) {
     const state = await readFile(join(root, id, 'state.json'), 'utf8').catch(() => undefined);
     if (state === undefined) continue;
     const labels = (JSON.parse(state) as { config?: { labels?: string[] } }).config?.labels ?? [];
     const bundle = labels.find((label) => label.startsWith('bundle='))?.slice('bundle='.length);
     const config = bundle ? await readFile(join(bundle, 'config.json'), 'utf8').catch(() => '') : '';
-    if (config.includes(marker)) count++;
+    if (bundle && config.includes(marker)) bundles.push(bundle);
   }
-  return count;
+  return bundles;
+}
+
+/** How many runc containers under `<cacheDir>/oci/runc` have `marker` in their process args. */
+export async function runcContainersWith(marker: string, cacheDir: string): Promise<number> {
+  return (await runcBundlesWith(marker, cacheDir)).length;
 }
 
 /** RUN steps whose command holds `marker`: daemon containers (any state) and runc containers. */
