@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the ava suites (unit, integration or both) with the TAP reporter, echoes their output,
-// and ends with the totals alone on the last line: `N passed, N failed`.
+// Runs the ava suites (unit; integration once per worker: MSBUILD_WORKER=docker, then oci) with the
+// TAP reporter, echoes their output, and ends with the totals alone on the last line: `N passed, N failed`.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,16 +15,36 @@ const suites = {
   },
   // One integration file at a time (tests inside a file still run at once): two files' builds
   // removing containers together can hit Engine 20.10.24's sandbox deadlock (moby/moby#46661).
-  integration: { files: ['test/**/*.int.test.ts'], match: (f) => f.endsWith('.int.test.ts'), concurrency: '1' },
+  'integration-docker': {
+    files: ['test/**/*.int.test.ts'],
+    match: (f) => f.endsWith('.int.test.ts'),
+    concurrency: '1',
+    env: { MSBUILD_WORKER: 'docker' },
+  },
+  // The same integration tests again on the OCI worker (runc on msbuild's snapshots), but for the
+  // files that build on both workers themselves (the differential suite, the OCI worker's own).
+  'integration-oci': {
+    files: ['test/**/*.int.test.ts', '!test/differential/**', '!test/oci/**'],
+    match: (f) => f.endsWith('.int.test.ts') && !f.startsWith('test/differential/') && !f.startsWith('test/oci/'),
+    concurrency: '1',
+    env: { MSBUILD_WORKER: 'oci' },
+  },
 };
-const selected = which === 'all' ? ['unit', 'integration'] : [which];
+// `integration` is every integration test on both workers.
+const groups = {
+  all: ['unit', 'integration-docker', 'integration-oci'],
+  integration: ['integration-docker', 'integration-oci'],
+};
+const selected = groups[which] ?? [which];
 let passed = 0;
 let failed = 0;
 let crashed = false;
 for (const name of selected) {
   const suite = suites[name];
   if (!suite) {
-    console.error(`unknown suite ${name}: use unit, integration or all`);
+    console.error(
+      `unknown suite ${name}: use unit, integration (both workers), integration-docker, integration-oci or all`,
+    );
     process.exit(2);
   }
   const matching = filesUnder('test').filter(suite.match);
@@ -34,12 +54,13 @@ for (const name of selected) {
   }
   console.log(`# ${name} tests`);
   // The images integration tests build are theirs to remove: left behind, runs fill the disk.
-  const imagesBefore = name === 'integration' ? imageIds() : undefined;
+  const integration = name.startsWith('integration');
+  const imagesBefore = integration ? imageIds() : undefined;
   // A private dockerd started with `--bridge none` deletes the host's docker0: the run must not.
-  const bridgeBefore = name === 'integration' && hasDocker0();
+  const bridgeBefore = integration && hasDocker0();
   const args = ['ava', '--tap', '--concurrency', suite.concurrency, ...suite.files, ...extra];
   const result = await new Promise((resolve) => {
-    const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...suite.env } });
     let pass = 0;
     let fail = 0;
     let buffered = '';
