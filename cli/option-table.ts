@@ -131,7 +131,7 @@ export const optionTable = {
   worker: {
     flags: '--worker <worker>',
     description:
-      'what runs the steps: docker (Engine API; default), oci (runc on msbuild snapshots) or auto (oci where it can run); also MSBUILD_WORKER',
+      'what runs the steps: auto (default: oci where it can run, else docker), oci (runc on msbuild snapshots) or docker (Engine API); also MSBUILD_WORKER',
     commands: ['build', 'bake'],
     support: 'works',
     origin: 'msbuild',

@@ -32,9 +32,8 @@ export interface BuildOptions {
   network?: NetworkMode;
   /**
    * Which worker runs the steps: `oci` (runc on msbuild's own snapshots, for a local rootful
-   * overlay2 daemon), `docker` (the Engine API, the default), or `auto`: the OCI worker where it
-   * can run. Also from MSBUILD_WORKER. `docker` stays the default until the OCI worker passes every
-   * integration test, not only the differential suite.
+   * overlay2 daemon), `docker` (the Engine API), or `auto` (the default): the OCI worker where it
+   * can run, else the Docker worker, saying why once. Also from MSBUILD_WORKER.
    */
   worker?: WorkerChoice;
   noCache?: boolean;
@@ -143,7 +142,7 @@ function toMap(value: ReadonlyMap<string, string> | Record<string, string> | und
 
 /** A worker choice as given (option or MSBUILD_WORKER); anything else is refused by name. */
 export function workerChoice(value: string | undefined): WorkerChoice {
-  if (value === undefined || value === '') return 'docker';
+  if (value === undefined || value === '') return 'auto';
   if (value === 'auto' || value === 'oci' || value === 'docker') return value;
   throw new UsageError(`invalid worker ${JSON.stringify(value)}: use auto, oci or docker`);
 }

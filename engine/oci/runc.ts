@@ -5,7 +5,7 @@
 // the container and its cgroup itself when the process exits. runc gets its own session, so a
 // Ctrl-C at the terminal reaches msbuild, which kills the step, and not runc directly.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { abortReason } from '../util/abort.js';
 import { OciError } from './errors.js';
 
@@ -126,6 +126,9 @@ export interface ListedContainer {
 }
 
 export async function listContainers(options: RuncOptions): Promise<ListedContainer[]> {
+  // runc keeps a dir per container under its root: none there, no runc to start (~10 ms) to say so.
+  const dirs = await readdir(options.root).catch(() => [] as string[]);
+  if (dirs.length === 0) return [];
   const output = await runcCommand(options, ['list', '--format', 'json']);
   const parsed = JSON.parse(output.trim() === '' ? 'null' : output) as ListedContainer[] | null;
   return parsed ?? [];

@@ -1,9 +1,12 @@
 // Which worker a build gets: `docker` as asked, `oci` as asked (an error naming what is missing
 // when it cannot run), or `auto`: the OCI worker wherever every precondition holds, else the Docker
 // worker with the reason, said once (again only when the reason changes). A runc binary's check
-// is kept in the state dir by its path, size and mtime; the overlay probe runs every time (~1 ms).
+// is kept in the state dir by its path, size and mtime, a passed overlay probe by the state dir's
+// device and the kernel, and the daemon's facts with its identity (one `/info` per daemon start).
 import { mkdir, readFile, stat } from 'node:fs/promises';
+import { release } from 'node:os';
 import { join } from 'node:path';
+import { daemonFacts, daemonSocketsFile } from '../docker/daemon-identity.js';
 import { checkDaemon, DaemonError, type DockerClient } from '../docker/daemon.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { NetworkMode, ResourceLimits } from '../worker/container-spec.js';
@@ -37,29 +40,41 @@ async function checkedRunc(stateDir: string): Promise<{ runc?: string; problem?:
   return problem === undefined ? { runc } : { problem };
 }
 
+/**
+ * The overlay probe (a mount, a write, an unmount: two helper runs, ~7 ms) once per state dir's
+ * device and kernel: neither changes what overlayfs can do there. A failed probe is not remembered.
+ */
+async function checkedOverlay(stateDir: string): Promise<string | undefined> {
+  const info = await stat(stateDir);
+  const identity = `${info.dev}:${info.ino}:${release()}`;
+  const memo = join(stateDir, 'overlay-check.json');
+  const known = await readFile(memo, 'utf8').catch(() => '');
+  if (known === identity) return undefined;
+  const problem = await probeOverlay(systemHelper(), stateDir);
+  if (problem === undefined) await writeFileAtomic(memo, identity).catch(() => undefined);
+  return problem;
+}
+
 /** Why the OCI worker cannot run here, or how it runs. */
 async function detect(
   docker: DockerClient,
   stateDir: string,
+  /** The daemon facts memo of the cache dir (see docker/daemon-identity.ts). */
+  memoFile: string,
 ): Promise<{ runc: string; daemonVersion: string } | string> {
   const host = hostProblem();
   if (host) return host;
   // No daemon at all is the daemon's error, worded as everywhere else, not a reason to fall back.
-  const info = (await docker.info().catch(async (error: unknown) => {
+  const info = await daemonFacts(docker, memoFile).catch(async (error: unknown) => {
     await checkDaemon(docker, 2000);
     throw error;
-  })) as {
-    Driver?: string;
-    SecurityOptions?: string[];
-    DockerRootDir?: string;
-    ServerVersion?: string;
-  };
+  });
   const problem = daemonProblem(info) ?? (await rootDirProblem(info.DockerRootDir));
   if (problem) return problem;
   await mkdir(join(stateDir, 'run'), { recursive: true });
   const runc = await checkedRunc(stateDir);
   if (!runc.runc) return runc.problem ?? 'runc cannot be used';
-  const overlay = await probeOverlay(systemHelper(), stateDir);
+  const overlay = await checkedOverlay(stateDir);
   if (overlay) return overlay;
   return { runc: runc.runc, daemonVersion: info.ServerVersion ?? 'unknown' };
 }
@@ -87,7 +102,7 @@ export async function selectWorker(options: {
   const unsupported = ociUnsupported(options.request);
   const found =
     unsupported ??
-    (await detect(options.docker, stateDir).catch((error: Error) => {
+    (await detect(options.docker, stateDir, join(options.cacheDir, daemonSocketsFile)).catch((error: Error) => {
       if (error instanceof DaemonError) throw error;
       return `detection failed: ${error.message}`;
     }));

@@ -88,8 +88,8 @@ export class OciWorker implements Worker {
   }
 
   async start(): Promise<void> {
-    await this.options.daemon.start();
-    const report = await this.session.open();
+    // The state dir's recovery and the daemon side's start need nothing of each other.
+    const [report] = await Promise.all([this.session.open(), this.options.daemon.start()]);
     const left = report.containers + report.mounts + report.snapshots;
     if (left > 0)
       this.options.onWarning(

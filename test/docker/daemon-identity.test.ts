@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daemonId } from '../../engine/docker/daemon-identity.js';
+import { daemonFacts, daemonId } from '../../engine/docker/daemon-identity.js';
 import { removeDir } from '../support/docker.js';
 
 async function fakeDaemon(socketPath: string, id: string): Promise<{ asked: () => number; close(): Promise<void> }> {
@@ -29,6 +29,8 @@ test('asked once per socket file; a daemon that made the socket anew is asked ag
   t.is(await daemonId(new Docker({ socketPath }), memo), 'A@/var/lib/docker');
   t.is(await daemonId(new Docker({ socketPath }), memo), 'A@/var/lib/docker');
   t.is(first.asked(), 1, 'the second build reads the memo');
+  t.is((await daemonFacts(new Docker({ socketPath }), memo)).ID, 'A');
+  t.is(first.asked(), 1, 'the OCI worker’s detection reads the same memo');
   await first.close();
   await rm(socketPath, { force: true });
   const second = await fakeDaemon(socketPath, 'B');
