@@ -3,6 +3,7 @@
 // cannot say it (long or non-ASCII names, big sizes or IDs) and for xattrs (`SCHILY.xattr.*`, whose
 // values are binary: tar-stream encodes PAX values as text, which would mangle a capability set).
 import { createHash, type Hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { abortReason } from '../util/abort.js';
 
@@ -37,6 +38,8 @@ export interface TarHeader {
 
 const block = 512;
 const flushAt = 1 << 20;
+/** Files up to this size are read in one synchronous call. */
+const smallFile = 256 << 10;
 
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
@@ -170,6 +173,12 @@ export class TarWriter {
     if (Buffer.isBuffer(source)) {
       if (source.length !== size) throw new Error(`internal: ${name} has ${source.length} bytes, not ${size}`);
       await this.push(source);
+    } else if (typeof source === 'string' && size <= smallFile) {
+      // A layer of a compile step is a thousand small files: one synchronous read each (from the page
+      // cache) instead of open, read and close through the thread pool takes a tenth of the time.
+      const data = readFileSync(source);
+      if (data.length !== size) throw new Error(`${name} changed while it was written to a layer`);
+      await this.push(data);
     } else if (typeof source === 'string') await this.copyFile(source, size, name);
     else throw new Error(`internal: no body for ${name}`);
     await this.pad(size);
