@@ -14,6 +14,13 @@ export function msbuild(
 }
 
 /** Starts the CLI without waiting, with its output collected as it comes. */
+/** Builds started and not yet exited: a test that fails before it stops one leaves it to this. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  // SIGTERM: msbuild removes what it made (its RUN, containers, temp dirs) and exits 143.
+  for (const child of running) child.kill('SIGTERM');
+});
+
 export function startMsbuild(
   args: string[],
   env: NodeJS.ProcessEnv = {},
@@ -25,8 +32,12 @@ export function startMsbuild(
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  running.add(child);
   const exit = new Promise<number | null>((resolve) =>
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? (signal ? 128 : null));
+    }),
   );
   return { child, output: () => output, exit };
 }
