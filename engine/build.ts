@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { buildErrorEvent } from './build-error.js';
 import { RegistryCacheSession } from './cache/registry-session.js';
-import { LayersUnavailableError } from './cache/remote-cache.js';
+import { LayersUnavailableError, startIndexReads } from './cache/remote-cache.js';
 import { RemoteCacheWorker } from './cache/remote-worker.js';
 import { CacheSession } from './cache/session.js';
 import { StepCache } from './cache/step-cache.js';
@@ -183,6 +183,9 @@ class Build {
   private async executeInner(): Promise<BuildResult> {
     const { options } = this;
     await checkRequest(options, this.session.store);
+    // The registry caches' indexes are read while the worker starts (neither needs the other).
+    const indexReads =
+      options.registryCacheFrom.length > 0 ? startIndexReads(this.registries(), options.registryCacheFrom) : undefined;
     // The first answer of the daemon takes a new connection (~20 ms): read the Dockerfile meanwhile.
     const started = this.startWorker();
     const dockerfileText = readDockerfile(options);
@@ -207,7 +210,7 @@ class Build {
     const memos = this.session.load();
     for (const pending of [this.tempDirCreated, ignoreRules]) pending.catch(() => undefined);
     await this.tempDirCreated;
-    await this.registryCache.open(registryRefs, this.worker, this.stop.signal);
+    await this.registryCache.open(registryRefs, this.worker, this.stop.signal, indexReads);
     let plan: BuildPlan | undefined;
     const baseImages = new BaseImages(this.worker, options.pull, () => [...(plan?.graph.byName.keys() ?? [])], {
       pull: (ref) =>

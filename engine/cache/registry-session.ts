@@ -11,7 +11,7 @@ import type { ImageStore } from '../worker/image-store.js';
 import type { ResolvedImage } from '../worker/worker.js';
 import { withInlineCache } from './inline-cache.js';
 import { exportToRegistry, type ExportSelection } from './registry-export.js';
-import { RemoteCache } from './remote-cache.js';
+import { RemoteCache, type IndexRead } from './remote-cache.js';
 import type { RemoteCacheWorker } from './remote-worker.js';
 import type { CacheEntry, CacheStore } from './store.js';
 
@@ -53,7 +53,12 @@ export class RegistryCacheSession {
   constructor(private readonly env: RegistrySessionEnv) {}
 
   /** Reads the caches named by `--cache-from type=registry`; the worker makes their images on use. */
-  async open(refs: readonly string[], worker: RemoteCacheWorker, signal: AbortSignal): Promise<void> {
+  async open(
+    refs: readonly string[],
+    worker: RemoteCacheWorker,
+    signal: AbortSignal,
+    started?: ReadonlyMap<string, IndexRead>,
+  ): Promise<void> {
     if (refs.length === 0) return;
     const { env } = this;
     this.remote = await RemoteCache.open(
@@ -66,6 +71,7 @@ export class RegistryCacheSession {
         warn: (message) => env.emit({ type: 'warning', time: Date.now(), message }),
       },
       env.layersOnly,
+      started,
     );
     worker.use(this.remote, signal);
   }

@@ -53,10 +53,24 @@ export interface RemoteCacheOptions {
 }
 
 /** Reads a cache reference: an msbuild cache artifact, or an image with an inline cache. */
-async function readIndex(
-  registries: Registries,
-  ref: string,
-): Promise<{ index: RemoteIndex; source: Source } | undefined> {
+/** A cache index read from the registry (undefined: no such ref there). */
+export type IndexRead = Promise<{ index: RemoteIndex; source: Source } | undefined>;
+
+/**
+ * Starts reading the indexes of `refs` now (a build does while its worker starts); a failure is
+ * reported when RemoteCache.open takes the read, as if it had started it.
+ */
+export function startIndexReads(registries: Registries, refs: readonly string[]): Map<string, IndexRead> {
+  const reads = new Map<string, IndexRead>();
+  for (const ref of refs) {
+    const read = readIndex(registries, ref);
+    read.catch(() => undefined);
+    reads.set(ref, read);
+  }
+  return reads;
+}
+
+async function readIndex(registries: Registries, ref: string): IndexRead {
   const parsed = parseReference(ref);
   const repository = registries.repository(parsed);
   const manifest = await repository.manifest(parsed.digest ?? parsed.tag ?? 'latest');
@@ -107,11 +121,17 @@ export class RemoteCache {
   ) {}
 
   /** Reads every reference; one that does not exist yet is a warning (the first CI run has none). */
-  static async open(refs: readonly string[], options: RemoteCacheOptions, layersOnly = false): Promise<RemoteCache> {
+  static async open(
+    refs: readonly string[],
+    options: RemoteCacheOptions,
+    layersOnly = false,
+    /** Reads already started (startIndexReads); the others start here. */
+    started: ReadonlyMap<string, IndexRead> = new Map(),
+  ): Promise<RemoteCache> {
     const cache = new RemoteCache(options, layersOnly);
     for (const ref of refs) {
       // As BuildKit: a cache that cannot be read is a warning, never the build's failure.
-      const found = await readIndex(options.registries, ref).catch((error: Error) => {
+      const found = await (started.get(ref) ?? readIndex(options.registries, ref)).catch((error: Error) => {
         options.warn(`cache from ${ref}: ${error.message} (nothing imported)`);
         return null;
       });

@@ -25,7 +25,7 @@ test('a cache mount exported, its volume removed, imported: the next RUN finds i
   // The Docker worker's cache is a volume; the OCI worker's a dir of the same name in its state.
   const ociMounts = join(cacheDir, 'oci', 'cache-mounts');
   const volumes =
-    testWorker() === 'oci'
+    (await testWorker()) === 'oci'
       ? (await readdir(ociMounts)).filter((name) => /^msbuild-cache-[0-9a-f]+$/.test(name))
       : (await runCommand(dockerCli, ['volume', 'ls', '-q', '--filter', `label=io.msbuild.cache-mount=${id}`])).stdout
           .trim()

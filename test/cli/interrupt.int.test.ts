@@ -219,7 +219,7 @@ test.serial(
     // container was there and is gone, while its snapshot and layer tar are being written.
     let seen = false;
     const exited = async () => {
-      if (testWorker() === 'oci') {
+      if ((await testWorker()) === 'oci') {
         const running = await runcContainersWith(marker, cacheDir);
         seen ||= running > 0;
         return seen && running === 0;

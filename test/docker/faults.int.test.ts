@@ -72,7 +72,7 @@ test('the daemon dies during a RUN: the build fails promptly, the cache stays va
   ];
   const run = startMsbuild(args, env);
   // The Docker worker's RUN is a container of that daemon; the OCI worker's a runc container of its own.
-  const oci = testWorker() === 'oci';
+  const oci = (await testWorker()) === 'oci';
   let running = false;
   for (let i = 0; i < 300 && !running; i++) {
     running = oci

@@ -59,7 +59,7 @@ test('a secret is staged in memory: its mount is a tmpfs, a kill -9 leaves nothi
   const args = ['build', '--progress', 'plain', '--network', 'none', '--pull', 'never', '--cache-dir', cacheDir];
   const run = startMsbuild([...args, '--secret', `id=token,src=${join(dir, 'token')}`, context]);
   const started = async () => {
-    if (testWorker() === 'oci') {
+    if ((await testWorker()) === 'oci') {
       const bundles = await runcBundlesWith(marker, cacheDir);
       return bundles.some((bundle) => existsSync(join(bundle, 'rootfs', 'staged')));
     }

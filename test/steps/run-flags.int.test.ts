@@ -47,7 +47,7 @@ test('RUN --security=insecure is refused without --allow security.insecure, priv
   const dockerfile = 'FROM busybox\nRUN --security=insecure grep CapEff /proc/self/status > /caps\n';
   const error = await t.throwsAsync(buildDockerfile(dockerfile), { instanceOf: DockerfileSyntaxError });
   t.regex(error?.message ?? '', /^security\.insecure is not allowed: .*--allow security\.insecure/);
-  if (testWorker() === 'oci') {
+  if ((await testWorker()) === 'oci') {
     // runc gives the RUN every capability msbuild itself may have (its bounding set), daemon or not.
     const tag = await buildDockerfile(dockerfile, { allow: ['security.insecure'] });
     const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '?';

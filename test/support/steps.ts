@@ -2,13 +2,32 @@
 // command: containers of the daemon (any state: the Docker worker's) and runc containers under the
 // cache dir's private runc root (the OCI worker's, whose bundle's args hold the marker). Integration
 // tests run once per worker (MSBUILD_WORKER), and a test of "no RUN container left" means both.
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selectWorker } from '../../engine/oci/select.js';
+import { workerChoice } from '../../engine/options.js';
 import { docker } from './docker.js';
 
-/** The worker a test's builds get when they name none (MSBUILD_WORKER, else the default). */
-export function testWorker(): 'docker' | 'oci' {
-  return process.env.MSBUILD_WORKER === 'oci' ? 'oci' : 'docker';
+let chosen: Promise<'docker' | 'oci'> | undefined;
+
+/**
+ * The worker a test's builds get when they name none: MSBUILD_WORKER, else `auto` as the engine
+ * resolves it on this machine (asked once per test process).
+ */
+export function testWorker(): Promise<'docker' | 'oci'> {
+  chosen ??= (async () => {
+    const choice = workerChoice(process.env.MSBUILD_WORKER);
+    if (choice !== 'auto') return choice;
+    const cacheDir = await mkdtemp(join(tmpdir(), 'msbuild-worker-probe-'));
+    try {
+      const selected = await selectWorker({ choice, docker, cacheDir, request: { network: 'none', limits: {} } });
+      return selected.worker;
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  })();
+  return chosen;
 }
 
 /** Bundle dirs of the runc containers under `<cacheDir>/oci/runc` whose process args hold `marker`. */
