@@ -6,6 +6,7 @@
 // Ctrl-C at the terminal reaches msbuild, which kills the step, and not runc directly.
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { abortReason } from '../util/abort.js';
 import { OciError } from './errors.js';
 
@@ -74,6 +75,33 @@ export function runcCommand(options: RuncOptions, args: string[], timeoutMs = 10
 }
 
 /**
+ * The container's init: runc's child (its threads' `children` lists), else the pid runc wrote (the
+ * bundle may be gone with the state dir). SIGKILL to it ends every process of its pid namespace.
+ */
+async function initPids(runcPid: number | undefined, pidFile: string): Promise<number[]> {
+  const pids = new Set<number>();
+  if (runcPid !== undefined) {
+    for (const task of await readdir(`/proc/${runcPid}/task`).catch(() => [] as string[])) {
+      const children = await readFile(`/proc/${runcPid}/task/${task}/children`, 'utf8').catch(() => '');
+      for (const pid of children.split(' ').filter(Boolean)) pids.add(Number(pid));
+    }
+  }
+  const written = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(written) && written > 1) pids.add(written);
+  return [...pids].filter((pid) => Number.isInteger(pid) && pid > 1);
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+/**
  * `runc run` of the bundle; resolves with the process's exit code. Aborting `signal` kills the
  * container (SIGKILL) and resolves once runc has removed it.
  */
@@ -84,13 +112,19 @@ export function runContainer(
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
-    const child = spawn(options.binary, runcArgs(options, ['run', '--bundle', run.bundle, run.id], run.log), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const pidFile = join(run.bundle, 'init.pid');
+    const child = spawn(
+      options.binary,
+      runcArgs(options, ['run', '--pid-file', pidFile, '--bundle', run.bundle, run.id], run.log),
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     child.stdout.on('data', (chunk: Buffer) => run.onOutput('stdout', chunk));
     child.stderr.on('data', (chunk: Buffer) => run.onOutput('stderr', chunk));
     let killing: NodeJS.Timeout | undefined;
+    let fallback: NodeJS.Timeout | undefined;
     const kill = () => {
       // The container may not exist yet, or runc may be between steps: kill until runc is gone.
       const attempt = () => {
@@ -98,8 +132,15 @@ export function runContainer(
         killing = setTimeout(attempt, 100);
       };
       attempt();
-      // runc itself stuck (it never is, but a step must not outlive its build): gone after 3 s.
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      // runc stuck, or its state gone (`runc kill` cannot find the container): after 1 s runc goes,
+      // and so does the container's init, whose death ends every process of its pid namespace.
+      // Not unref'd: an exiting msbuild waits for it (cleared once runc is gone).
+      fallback = setTimeout(() => {
+        void initPids(child.pid, pidFile).then((pids) => {
+          child.kill('SIGKILL');
+          killAll(pids);
+        });
+      }, 1000);
     };
     signal?.addEventListener('abort', kill, { once: true });
     child.on('error', (error) => {
@@ -108,6 +149,7 @@ export function runContainer(
     });
     child.on('close', (code, killedBy) => {
       clearTimeout(killing);
+      clearTimeout(fallback);
       signal?.removeEventListener('abort', kill);
       if (signal?.aborted) return reject(abortReason(signal));
       void runcErrorIn(run.log).then((runcError) => {
