@@ -26,6 +26,23 @@ interface HolderProcess {
   resolvConfPath: string;
 }
 
+/**
+ * Undefined once the holder's process runs /pause, else what it runs. A holder that died (and a pid
+ * reused) must not be joined; one just started may still be runc's init (its exe runc's memfd copy)
+ * for a moment after the daemon said it started, more so on a busy machine: that one is waited for,
+ * up to 2 s.
+ */
+async function notPause(pid: number): Promise<string | undefined> {
+  for (const deadline = Date.now() + 2000; ;) {
+    const exe = await readlink(`/proc/${pid}/exe`).catch(
+      (error: NodeJS.ErrnoException) => `no process (${error.code})`,
+    );
+    if (exe.endsWith('/pause')) return undefined;
+    if (!exe.includes('runc') || Date.now() > deadline) return exe;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export class HolderNamespaces {
   private readonly processes = new Map<string, Promise<HolderProcess>>();
 
@@ -60,10 +77,12 @@ export class HolderNamespaces {
     const lease = await this.sandboxes.acquireWaiting(named ? mode : 'bridge', signal);
     try {
       const { pid, resolvConfPath } = await this.processOf(lease.containerId);
-      // A holder that died (and a pid reused) must not be joined: its process runs /pause.
-      const exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
-      if (pid <= 0 || !exe.endsWith('/pause'))
-        throw new OciError('OCI_NETWORK', `network holder ${lease.containerId.slice(0, 12)} is not running`);
+      const running = pid > 0 ? await notPause(pid) : 'no process';
+      if (running !== undefined)
+        throw new OciError(
+          'OCI_NETWORK',
+          `network holder ${lease.containerId.slice(0, 12)} is not running (process ${pid}: ${running})`,
+        );
       return {
         spec: { path: `/proc/${pid}/ns/net` },
         lease,

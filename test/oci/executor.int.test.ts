@@ -6,7 +6,7 @@
 // daemon's seccomp profile).
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerRegistry } from '../../engine/docker/container.js';
@@ -152,6 +152,30 @@ test.serial('cancelled: killed within a second, no runc container, mount or cgro
     cgroups.join(' '),
   );
   t.deepEqual(await readdir(join(environment.stateDir, 'run')), []);
+});
+
+test.serial('cancelled with its runc state gone (the state dir deleted under it): the RUN still ends', async (t) => {
+  const marker = `orphan-${process.pid}-${Date.now()}`;
+  const controller = new AbortController();
+  const pending = run(`echo started; sleep 100 # ${marker}`, {
+    signal: controller.signal,
+    onOutput: () => {
+      // runc's state for the container goes, as when a cache dir is deleted under a running build.
+      void rm(environment.runc.root, { recursive: true, force: true }).then(() =>
+        controller.abort(new Error('interrupted')),
+      );
+    },
+  });
+  await t.throwsAsync(pending, { message: 'interrupted' });
+  const alive = async () => {
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(marker)) return true;
+    }
+    return false;
+  };
+  t.false(await alive(), 'the RUN’s shell is gone');
+  t.deepEqual(mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), environment.stateDir), []);
 });
 
 test.serial('sixty layers mount', async (t) => {
