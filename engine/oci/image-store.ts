@@ -9,8 +9,7 @@ import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack } from 'tar-stream';
-import { checkDaemon, connectDocker } from '../docker/daemon.js';
-import { DockerImageStore } from '../docker/image-store.js';
+import { connectImageStore, type DockerImageStore } from '../docker/image-store.js';
 import { readTar } from '../util/tar.js';
 import type { ImageInventory, ImageStore, LoadRequest, RegistryTransfer } from '../worker/image-store.js';
 import { OciError } from './errors.js';
@@ -36,9 +35,7 @@ export async function connectCacheImages(options: {
   cacheDir: string;
   withinMs?: number;
 }): Promise<DockerImageStore | OciImageStore> {
-  const docker = connectDocker();
-  await checkDaemon(docker, options.withinMs);
-  const daemon = new DockerImageStore(docker);
+  const daemon = await connectImageStore(options.withinMs === undefined ? {} : { withinMs: options.withinMs });
   const stateDir = ociStateDir(options.cacheDir);
   return existsSync(stateDir) ? new OciImageStore(daemon, new SnapshotStore(stateDir)) : daemon;
 }
@@ -127,7 +124,11 @@ export class OciImageStore implements ImageStore {
         await pipeline(createReadStream(file.path), archive.entry({ name: `${file.id}/layer.tar`, size: file.size }));
       archive.finalize();
     })();
-    writing.catch((error: unknown) => archive.destroy(error as Error));
+    // The reader sees a failure as its stream's error (a pipe does not carry errors on).
+    writing.catch((error: unknown) => {
+      archive.destroy(error as Error);
+      out.destroy(error as Error);
+    });
     return archive.pipe(out);
   }
 

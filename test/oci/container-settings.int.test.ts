@@ -1,12 +1,13 @@
 // Integration: RUN container settings (`--memory-swap`, `--cpuset-cpus`, `--cpuset-mems`, `--shm-size`,
 // `--ulimit`, `--add-host`, `--security-opt`, `--cgroup-parent`) reach the RUN on the OCI worker exactly as the daemon sets them on the Docker worker:
 // the same Dockerfile reads them from inside on both, and both images hold the same answers.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtemp, readdir, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../engine/build.js';
 import type { ResourceLimits } from '../../engine/options.js';
+import type { NetworkMode } from '../../engine/worker/container-spec.js';
 import { madeByThisFile, makeContext, runImage, uniqueName } from '../support/docker.js';
 
 const { cleanup, tags } = madeByThisFile();
@@ -29,19 +30,29 @@ const reads = [
   'ulimit -Hn',
 ].join('; ');
 
-test('the same settings inside a RUN on the OCI worker as on the Docker worker', async (t) => {
-  const context = await makeContext({ Dockerfile: `FROM busybox\nRUN { ${reads}; } > /settings\n` });
+/** Builds `RUN { script; } > /settings` on each worker with `options`; what each image's /settings holds. */
+async function settingsOnBothWorkers(
+  t: ExecutionContext,
+  script: string,
+  options: { limits: ResourceLimits; network?: NetworkMode },
+): Promise<Record<'docker' | 'oci', string>> {
+  const context = await makeContext({ Dockerfile: `FROM busybox\nRUN { ${script}; } > /settings\n` });
   cleanup.push(context);
-  const seen: Record<string, string> = {};
+  const seen = { docker: '', oci: '' };
   for (const worker of ['docker', 'oci'] as const) {
     const cacheDir = await mkdtemp(join(tmpdir(), `msbuild-settings-${worker}-`));
     cleanup.push(cacheDir);
     const tag = `${uniqueName(`msbuild-settings-${worker}`)}:latest`;
     tags.push(tag);
-    const result = await build({ context, tags: [tag], cacheDir, worker, limits, pull: 'never', network: 'none' });
+    const result = await build({ context, tags: [tag], cacheDir, worker, pull: 'never', ...options });
     t.is(result.summary.worker, worker);
     seen[worker] = await runImage(tag, ['cat', '/settings']);
   }
+  return seen;
+}
+
+test('the same settings inside a RUN on the OCI worker as on the Docker worker', async (t) => {
+  const seen = await settingsOnBothWorkers(t, reads, { limits, network: 'none' });
   t.is(seen.oci, seen.docker);
   const lines = seen.oci.trim().split('\n');
   t.is(lines[0], String(64 << 20));
@@ -58,30 +69,14 @@ test('--add-host (host-gateway too), --security-opt and --cgroup-parent: the sam
     // The RUN's own cgroup is named after its container: only its parent is compared.
     'grep -E ":memory:" /proc/self/cgroup | sed "s|/[^/]*\\$||"',
   ].join('; ');
-  const context = await makeContext({ Dockerfile: `FROM busybox\nRUN { ${probe}; } > /settings\n` });
-  cleanup.push(context);
   const parent = uniqueName('msbuild-test-parent');
-  const seen: Record<string, string> = {};
-  for (const worker of ['docker', 'oci'] as const) {
-    const cacheDir = await mkdtemp(join(tmpdir(), `msbuild-settings-${worker}-`));
-    cleanup.push(cacheDir);
-    const tag = `${uniqueName(`msbuild-settings-${worker}`)}:latest`;
-    tags.push(tag);
-    const result = await build({
-      context,
-      tags: [tag],
-      cacheDir,
-      worker,
-      limits: {
-        extraHosts: ['extra:10.1.2.3', 'gateway:host-gateway'],
-        securityOpt: ['no-new-privileges', 'seccomp=unconfined'],
-        cgroupParent: parent,
-      },
-      pull: 'never',
-    });
-    t.is(result.summary.worker, worker);
-    seen[worker] = await runImage(tag, ['cat', '/settings']);
-  }
+  const seen = await settingsOnBothWorkers(t, probe, {
+    limits: {
+      extraHosts: ['extra:10.1.2.3', 'gateway:host-gateway'],
+      securityOpt: ['no-new-privileges', 'seccomp=unconfined'],
+      cgroupParent: parent,
+    },
+  });
   t.is(seen.oci, seen.docker);
   t.regex(seen.oci, /^10\.1\.2\.3\s+extra$/m);
   t.regex(seen.oci, /^\d+\.\d+\.\d+\.\d+\s+gateway$/m);
